@@ -1,0 +1,51 @@
+# make book: install, execute stale notebooks (Snakemake + papermill), regenerate the status page, build the HTML.
+# make test: install, then unit tests, pipeline tests, the stale check and nbval over every executed notebook.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= $(shell nproc 2>/dev/null || echo 2)
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: book test install execute status html unit nbval stale clean
+
+book: execute html
+	@echo "The book is at $(abspath _build/html/index.html)"
+
+test: install unit stale nbval
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# Content decides what is stale (claim-record hashes vs sources and src/dltheory); Snakemake runs just those.
+execute: install
+	$(BIN)/python -m dltheory sync
+	$(BIN)/snakemake --cores $(CORES) --quiet rules --keep-going
+	$(BIN)/python -m dltheory status
+
+status: install
+	$(BIN)/python -m dltheory status
+
+html: install
+	$(BIN)/jupyter-book build book --config _config.yml --toc book/_toc.yml --path-output . -W -n --keep-going
+
+unit: install
+	$(BIN)/python -m pytest -q tests
+
+stale: install
+	$(BIN)/python -m dltheory stale
+
+nbval: install
+	$(BIN)/python -m pytest -q $(NBVAL) book
+
+clean:
+	rm -rf _build .snakemake

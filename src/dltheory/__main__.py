@@ -1,0 +1,5 @@
+import sys
+
+from dltheory.cli import main
+
+sys.exit(main())

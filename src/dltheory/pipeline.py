@@ -1,0 +1,370 @@
+"""The publishing pipeline: notebook sources -> executed pages + claim records -> status page.
+
+A source ``notebooks/<part>/<id>-<slug>.py`` (jupytext percent) is executed by papermill into
+``book/<part>/<id>-<slug>.ipynb``; the notebook's :func:`dltheory.repro.record_claim` writes the claim record,
+which the runner completes with provenance and moves to ``book/_claims/<ID>.json``. Everything is written to a
+temporary file beside its destination and moved into place only after the whole notebook succeeded, so a
+failing run never touches what was published.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = [
+    "PipelineError",
+    "BadInput",
+    "CellFailed",
+    "project_root",
+    "sources",
+    "find_source",
+    "claim_id",
+    "published_path",
+    "read_parameters",
+    "coerce_parameters",
+    "execute",
+    "sha256",
+    "package_sha256",
+    "stale",
+    "sync_stamps",
+    "stamp_path",
+    "status_page",
+    "write_status",
+]
+
+STATUS_ORDER = ("reproduced", "partially reproduced", "not reproduced", "out of reach")
+
+
+class PipelineError(Exception):
+    """A pipeline failure with a one-line message."""
+
+    exit_code = 1
+
+
+class BadInput(PipelineError):
+    """Unknown notebook or parameter, or a value of the wrong type (exit code 2)."""
+
+    exit_code = 2
+
+
+class CellFailed(PipelineError):
+    """A notebook cell raised (exit code 1)."""
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above ``start`` (default: cwd) holding ``notebooks/`` and ``book/``."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "notebooks").is_dir() and (d / "book").is_dir():
+            return d
+    raise BadInput(f"no dltheory project (a folder with notebooks/ and book/) at or above {here}")
+
+
+def sources(root: Path) -> list[Path]:
+    """Every notebook source, sorted: ``notebooks/<part>/<id>-<slug>.py``."""
+    return sorted((root / "notebooks").glob("*/*.py"))
+
+
+def claim_id(source: Path) -> str:
+    """``notebooks/boltzmann-2015/y2-rbm-marginalisation.py`` -> ``"Y2"``."""
+    return source.stem.split("-", 1)[0].upper()
+
+
+def find_source(root: Path, name: str) -> Path:
+    """The source of claim ``name`` (an id such as ``Y2``, or a file stem); :class:`BadInput` if none."""
+    found = [s for s in sources(root) if name.upper() in (claim_id(s), s.stem.upper())]
+    if len(found) != 1:
+        known = ", ".join(claim_id(s) for s in sources(root)) or "none"
+        raise BadInput(f"unknown notebook {name!r} (known: {known})")
+    return found[0]
+
+
+def published_path(root: Path, source: Path) -> Path:
+    """Where the executed page of ``source`` is published: ``book/<part>/<stem>.ipynb``."""
+    return root / "book" / source.parent.name / f"{source.stem}.ipynb"
+
+
+def _read_notebook(source: Path):
+    import jupytext
+
+    return jupytext.read(source)
+
+
+def read_parameters(source: Path) -> dict:
+    """Names and default values assigned in the cell tagged ``parameters`` (literals only)."""
+    cells = [c for c in _read_notebook(source).cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise BadInput(f"{source}: expected one cell tagged 'parameters', found {len(cells)}")
+    params = {}
+    for node in ast.parse(cells[0].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise BadInput(f"{source}: line {node.lineno} of the parameters cell is not 'name = literal'")
+        try:
+            params[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise BadInput(f"{source}: parameter {node.targets[0].id!r} is not a literal") from None
+    return params
+
+
+def coerce_parameters(name: str, defaults: dict, overrides: list[tuple[str, str]]) -> dict:
+    """Turn ``-p NAME VALUE`` strings into values of the defaults' types; :class:`BadInput` on any misfit."""
+    out = {}
+    for key, text in overrides:
+        if key not in defaults:
+            raise BadInput(f"{name} has no parameter {key!r} (known: {', '.join(defaults)})")
+        kind = type(defaults[key])
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                value = text.lower() in ("true", "1")
+            elif kind in (int, float, str):
+                value = kind(text)
+            else:
+                value = ast.literal_eval(text)
+                if type(value) is not kind:
+                    raise ValueError
+        except (ValueError, SyntaxError):
+            raise BadInput(f"parameter {key!r} of {name} expects a {kind.__name__}, got {text!r}") from None
+        out[key] = value
+    return out
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def package_sha256(root: Path) -> str:
+    """One hash over every file of ``src/dltheory`` (names and contents): the code every notebook ran."""
+    h = hashlib.sha256()
+    for p in sorted((root / "src" / "dltheory").rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=root,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _kernel_env(claims_dir: Path) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DLTHEORY_CLAIMS_DIR": str(claims_dir),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+    })
+    return env
+
+
+def _clean(nb) -> None:
+    """Hide the injected parameters cell and drop per-cell timings (they change every run)."""
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        meta.pop("papermill", None)
+        meta.pop("execution", None)
+        tags = meta.get("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+
+
+def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *,
+            out: Path | None = None) -> tuple[Path, Path]:
+    """Execute one notebook and publish it atomically with its claim record.
+
+    Parameters
+    ----------
+    root : the project root.
+    name : claim id (``"Y2"``) or source stem.
+    overrides : ``(name, value)`` strings as given on the command line.
+    out : if given, write the executed notebook and record under this folder and leave ``book/`` untouched.
+
+    Returns
+    -------
+    (notebook, record) : the paths written.
+    """
+    import nbformat
+    import papermill as pm
+
+    source = find_source(root, name)
+    cid = claim_id(source)
+    defaults = read_parameters(source)
+    params = coerce_parameters(cid, defaults, list(overrides))
+    dest_nb = (Path(out) / source.with_suffix(".ipynb").name) if out else published_path(root, source)
+    dest_rec = (Path(out) if out else root / "book" / "_claims") / f"{cid}.json"
+    for d in (dest_nb.parent, dest_rec.parent):
+        d.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(dir=dest_nb.parent, prefix=".run-") as tmp:
+        tmp = Path(tmp)
+        src_nb = tmp / "source.ipynb"
+        nbformat.write(_read_notebook(source), src_nb)
+        run_nb = tmp / dest_nb.name
+        saved_env = dict(os.environ)
+        os.environ.update(_kernel_env(tmp))
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(src_nb, run_nb, parameters=params, kernel_name="python3",
+                                cwd=str(dest_nb.parent), progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as e:
+            number, first = _failed_cell(run_nb)
+            evalue = str(e.evalue).splitlines()[0] if e.evalue else ""
+            raise CellFailed(f"{source.relative_to(root)}: cell {number} ({first!r}) failed with "
+                             f"{e.ename}: {evalue}; published page left unchanged") from None
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+        wall = time.perf_counter() - t0
+        tmp_rec = tmp / f"{cid}.json"
+        if not tmp_rec.exists():
+            raise CellFailed(f"{source.relative_to(root)}: ran but never called record_claim({cid!r}); "
+                             f"published page left unchanged")
+        record = json.loads(tmp_rec.read_text())
+        if record["id"] != cid:
+            raise CellFailed(f"{source.relative_to(root)} recorded claim {record['id']!r}, expected {cid!r}")
+        merged = {**defaults, **params}
+        nb_path = dest_nb.relative_to(root) if dest_nb.is_relative_to(root) else dest_nb
+        record.update({
+            "seed": merged.get("seed"),
+            "parameters": merged,
+            "notebook": str(nb_path),
+            "source": str(source.relative_to(root)),
+            "source_sha256": sha256(source),
+            "package_sha256": package_sha256(root),
+            "commit": _commit(root),
+            "wall_seconds": round(wall, 1),
+            "python": platform.python_version(),
+        })
+        nb = nbformat.read(run_nb, as_version=4)
+        _clean(nb)
+        nbformat.write(nb, run_nb)
+        tmp_rec.write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(run_nb, dest_nb)
+        os.replace(tmp_rec, dest_rec)
+    return dest_nb, dest_rec
+
+
+def _failed_cell(nb_path: Path) -> tuple[int, str]:
+    """Number (1-based, among the source's cells) and first line of the cell whose output is an error."""
+    import nbformat
+
+    cells = [c for c in nbformat.read(nb_path, as_version=4).cells
+             if "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+             and "injected-parameters" not in c.metadata.get("tags", [])]
+    for number, cell in enumerate(cells, 1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+            return number, first[:60]
+    return 0, ""
+
+
+def _record(root: Path, source: Path) -> dict | None:
+    p = root / "book" / "_claims" / f"{claim_id(source)}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def stale(root: Path, *, package: bool = False) -> list[str]:
+    """Why each published page is out of date with its source (empty when the book is current).
+
+    A page is stale if it or its claim record is missing, or the record's ``source_sha256`` differs from the
+    source; with ``package=True`` also if ``src/dltheory`` changed since it was executed.
+    """
+    problems = []
+    pkg = package_sha256(root) if package else None
+    for s in sources(root):
+        rel = s.relative_to(root)
+        rec = _record(root, s)
+        if not published_path(root, s).exists():
+            problems.append(f"{rel}: no executed page at {published_path(root, s).relative_to(root)}")
+        elif rec is None:
+            problems.append(f"{rel}: no claim record book/_claims/{claim_id(s)}.json")
+        elif rec.get("source_sha256") != sha256(s):
+            problems.append(f"{rel}: changed since it was executed (source_sha256 differs)")
+        elif package and rec.get("package_sha256") != pkg:
+            problems.append(f"{rel}: src/dltheory changed since it was executed (package_sha256 differs)")
+    return problems
+
+
+def stamp_path(root: Path, source: Path) -> Path:
+    return root / "_build" / "stamps" / source.parent.name / f"{source.stem}.done"
+
+
+def sync_stamps(root: Path) -> list[Path]:
+    """Make Snakemake's view agree with content: a stamp, newer than its inputs, for every page that is current
+    with its source and the package; no stamp for a stale one. Returns the stale sources."""
+    todo = []
+    pkg = package_sha256(root)
+    now = time.time()
+    for s in sources(root):
+        stamp = stamp_path(root, s)
+        rec = _record(root, s)
+        fresh = (published_path(root, s).exists() and rec is not None
+                 and rec.get("source_sha256") == sha256(s) and rec.get("package_sha256") == pkg)
+        if fresh:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+            os.utime(stamp, (now, now))
+        else:
+            stamp.unlink(missing_ok=True)
+            todo.append(s)
+    return todo
+
+
+def _report_title(root: Path, part: str) -> str:
+    index = root / "book" / part / "index.md"
+    if index.exists():
+        for line in index.read_text().splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return part
+
+
+def status_page(root: Path) -> str:
+    """The Markdown of ``book/status.md``: one row per claim record, generated, never typed."""
+    rows = []
+    for s in sources(root):
+        rec = _record(root, s)
+        if rec is None:
+            continue
+        figures = "; ".join(f"{k} = {v:.4g}" for k, v in list(rec["measured"].items())[:4])
+        page = published_path(root, s).relative_to(root / "book")
+        rows.append(f"| [{rec['id']}]({page}) | {_report_title(root, s.parent.name)} | {rec['title']} | "
+                    f"**{rec['status']}** | {figures} | {rec.get('wall_seconds', rec.get('seconds'))} |")
+    counts = {st: sum(f"**{st}**" in r for r in rows) for st in STATUS_ORDER}
+    summary = ", ".join(f"{n} {st}" for st, n in counts.items() if n)
+    return "\n".join([
+        "# Status of every claim",
+        "",
+        "Generated by `python -m dltheory status` from the claim records in `book/_claims/`; do not edit.",
+        f"{len(rows)} claims executed: {summary or 'none yet'}.",
+        "",
+        "| claim | report | result | status | key figures | seconds |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ])
+
+
+def write_status(root: Path) -> Path:
+    """Regenerate ``book/status.md`` atomically."""
+    path = root / "book" / "status.md"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(status_page(root))
+    os.replace(tmp, path)
+    return path
+

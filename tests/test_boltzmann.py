@@ -1,0 +1,214 @@
+"""dltheory.boltzmann against independent routes: brute-force loops, numerical integration, direct minimisation."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, optimize
+
+from dltheory import boltzmann as bz
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def _spins(k):
+    return [torch.tensor(s, dtype=torch.float64) for s in itertools.product((-1.0, 1.0), repeat=k)]
+
+
+def _binary_brute(model):
+    """log Z and means of a binary RBM by a double loop over every (v, h)."""
+    weights, vs, hs = [], [], []
+    for v in _spins(model.W.shape[0]):
+        for h in _spins(model.W.shape[1]):
+            weights.append(float(model.b @ v + model.c @ h + v @ model.W @ h))
+            vs.append(v)
+            hs.append(h)
+    w = np.exp(np.array(weights))
+    z = w.sum()
+    return math.log(z), (w @ torch.stack(vs).numpy()) / z, (w @ torch.stack(hs).numpy()) / z
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 4), (4, 4)])
+def test_exact_binary_matches_brute_force(shape):
+    # enumeration of one layer with the other summed out == the plain double loop over all states
+    model = bz.random_rbm(*shape, 1.2, field=0.5, generator=_gen(1))
+    ex = bz.exact(model)
+    log_z, mv, mh = _binary_brute(model)
+    np.testing.assert_allclose(ex.log_z.item(), log_z, rtol=1e-12)
+    np.testing.assert_allclose(ex.mean_v.numpy(), mv, atol=1e-12)
+    np.testing.assert_allclose(ex.mean_h.numpy(), mh, atol=1e-12)
+
+
+def test_exact_chunking_does_not_change_the_result():
+    # summing 2^10 hidden states in chunks of 7 gives the same numbers as one chunk
+    model = bz.random_grbm(6, 10, 1.5, field=0.3, generator=_gen(2))
+    a, b = bz.exact(model), bz.exact(model, chunk=7)
+    torch.testing.assert_close(a.log_z, b.log_z, rtol=1e-12, atol=0)
+    torch.testing.assert_close(a.mean_h, b.mean_h, rtol=0, atol=1e-12)
+
+
+def test_exact_grbm_matches_numerical_integration():
+    # one Gaussian visible unit: log Z = log sum_h int exp(-E(v, h)) dv by quadrature
+    model = bz.random_grbm(1, 3, 1.0, field=0.4, generator=_gen(3))
+    model = model._replace(sigma=torch.tensor([0.7], dtype=torch.float64))
+    W, b, c, s = (t.numpy() for t in model)
+    z, zv = 0.0, 0.0
+    for h in itertools.product((-1.0, 1.0), repeat=3):
+        h = np.array(h)
+
+        def density(v, h=h):
+            return math.exp(-(v**2 / (2 * s[0] ** 2) - b[0] * v - c @ h - v * (W[0] @ h)))
+
+        z += integrate.quad(density, -30, 30, epsabs=0, epsrel=1e-12)[0]
+        zv += integrate.quad(lambda v, h=h: v * density(v, h), -30, 30, epsabs=0, epsrel=1e-12)[0]
+    ex = bz.exact(model)
+    np.testing.assert_allclose(ex.log_z.item(), math.log(z), rtol=1e-10)
+    np.testing.assert_allclose(ex.mean_v.item(), zv / z, rtol=1e-8)
+
+
+def test_grbm_pairwise_reproduces_the_marginal():
+    # exp(h^T J h / 2 + f^T h + const) summed over h gives the same log Z as exact()
+    model = bz.random_grbm(5, 4, 1.3, field=0.3, generator=_gen(4))
+    J, f, const = bz.grbm_pairwise(model)
+    logw = torch.stack([0.5 * h @ J @ h + f @ h for h in _spins(4)])
+    np.testing.assert_allclose((torch.logsumexp(logw, 0) + const).item(), bz.exact(model).log_z.item(), rtol=1e-12)
+
+
+def _brute_free_energy(model, mean_v, mean_h):
+    """E_q E - H(q) for independent spins, by explicit sums over every (v, h) of a binary RBM."""
+    total = 0.0
+    for v in _spins(model.W.shape[0]):
+        for h in _spins(model.W.shape[1]):
+            q = torch.prod((1 + v * mean_v) / 2) * torch.prod((1 + h * mean_h) / 2)
+            energy = -(model.b @ v + model.c @ h + v @ model.W @ h)
+            total += float(q * (energy + torch.log(q)))
+    return total
+
+
+def test_free_energy_full_binary_matches_brute_force():
+    # the closed form of F_full equals the explicit sum over all states of q (E + log q)
+    g = _gen(5)
+    model = bz.random_rbm(3, 3, 1.0, field=0.5, generator=g)
+    mv, mh = (torch.rand(3, dtype=torch.float64, generator=g) * 1.6 - 0.8 for _ in range(2))
+    np.testing.assert_allclose(bz.free_energy_full(model, mv, mh).item(), _brute_free_energy(model, mv, mh),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [bz.random_grbm, bz.random_rbm])
+def test_identity_full_equals_marginal_plus_expected_kl(make):
+    # F_full[q_v q_h] = F_m[q_kept] + E KL(q_summed || P(summed | kept)) at arbitrary product distributions
+    g = _gen(6)
+    for _ in range(5):
+        model = make(5, 4, 1.5, field=0.4, generator=g)
+        mv = torch.rand(5, dtype=torch.float64, generator=g) * 1.8 - 0.9
+        mh = torch.rand(4, dtype=torch.float64, generator=g) * 1.8 - 0.9
+        kept = mh if make is bz.random_grbm else mv
+        lhs = bz.free_energy_full(model, mv, mh)
+        rhs = bz.free_energy_marginal(model, kept) + bz.expected_conditional_kl(model, mv, mh)
+        torch.testing.assert_close(lhs, rhs, rtol=1e-12, atol=1e-12)
+        assert bz.expected_conditional_kl(model, mv, mh) >= 0
+
+
+def test_expected_kl_binary_matches_brute_force():
+    # E_{q(v)} KL(q(h) || P(h|v)) by explicit sums over v and h
+    g = _gen(7)
+    model = bz.random_rbm(3, 2, 1.2, field=0.4, generator=g)
+    mv, mh = torch.tensor([0.3, -0.5, 0.1], dtype=torch.float64), torch.tensor([0.6, -0.2], dtype=torch.float64)
+    total = 0.0
+    for v in _spins(3):
+        qv = float(torch.prod((1 + v * mv) / 2))
+        a = model.c + model.W.T @ v
+        for h in _spins(2):
+            qh = float(torch.prod((1 + h * mh) / 2))
+            p = float(torch.prod(torch.exp(h * a) / (2 * torch.cosh(a))))
+            total += qv * qh * math.log(qh / p)
+    np.testing.assert_allclose(bz.expected_conditional_kl(model, mv, mh).item(), total, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [bz.random_grbm, bz.random_rbm])
+def test_gibbs_inequality_on_random_models(make):
+    # -log Z <= F_m[q] <= F_full[q] for any product q (here: the mean-field fixed points and random q)
+    g = _gen(8)
+    for coupling in (0.3, 1.0, 2.0):
+        model = make(6, 5, coupling, field=0.3, generator=g)
+        neg_log_z = -bz.exact(model).log_z
+        full = bz.mean_field(model)
+        kept = full.mean_h if make is bz.random_grbm else full.mean_v
+        f_marg = bz.free_energy_marginal(model, kept)
+        assert neg_log_z <= f_marg + 1e-12 <= full.free_energy + 2e-12
+
+
+def test_mean_field_exact_without_couplings():
+    # W = 0: mean field is exact, m = tanh(field), and F = -log Z
+    model = bz.random_rbm(4, 3, 0.0, field=0.7, generator=_gen(9))
+    ex, mf, mm = bz.exact(model), bz.mean_field(model), bz.marginal_mean_field(model)
+    for r in (mf, mm):
+        torch.testing.assert_close(r.mean_v, torch.tanh(model.b), rtol=0, atol=1e-12)
+        torch.testing.assert_close(r.free_energy, -ex.log_z, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("which", ["full", "marginal"])
+@pytest.mark.parametrize("make", [bz.random_grbm, bz.random_rbm])
+def test_mean_field_is_a_minimum_of_the_free_energy(make, which):
+    # the fixed point is where L-BFGS, started there over atanh(means), finds no lower free energy,
+    # and L-BFGS from zero (weak coupling: one minimum) lands on the same means
+    model = make(5, 4, 0.5, field=0.3, generator=_gen(10))
+    gauss = make is bz.random_grbm
+    if which == "full":
+        res = bz.mean_field(model)
+        x0, size = res.mean_h, 4
+
+        def objective(mh):  # the visible block at its exact minimiser given mh, as at the fixed point
+            field = model.b + model.W @ mh
+            return bz.free_energy_full(model, model.sigma**2 * field if gauss else torch.tanh(field), mh)
+    else:
+        res = bz.marginal_mean_field(model)
+        x0, size = (res.mean_h, 4) if gauss else (res.mean_v, 5)
+
+        def objective(m):
+            return bz.free_energy_marginal(model, m)
+
+    def f(x):
+        return objective(torch.tanh(torch.tensor(x, dtype=torch.float64))).item()
+
+    direct = optimize.minimize(f, np.zeros(size), method="L-BFGS-B", options=dict(ftol=1e-15, gtol=1e-12))
+    np.testing.assert_allclose(np.tanh(direct.x), x0.numpy(), atol=1e-5)
+    assert res.free_energy.item() <= direct.fun + 1e-12
+
+
+def test_damping_reaches_the_same_fixed_point():
+    # damping changes the path, not the fixed point
+    model = bz.random_grbm(6, 5, 0.6, field=0.3, generator=_gen(11))
+    a, b = bz.marginal_mean_field(model), bz.marginal_mean_field(model, damping=0.5)
+    torch.testing.assert_close(a.mean_h, b.mean_h, rtol=0, atol=1e-9)
+    assert b.n_iter > a.n_iter
+
+
+def test_non_convergence_warns_naming_the_setting():
+    model = bz.random_grbm(6, 5, 1.5, field=0.3, generator=_gen(12))
+    with pytest.warns(RuntimeWarning, match="max_iter"):
+        bz.mean_field(model, max_iter=1)
+
+
+def test_restarts_never_raise_the_free_energy():
+    # the best of zero + random starts is at most the zero start
+    g = _gen(13)
+    model = bz.random_rbm(6, 4, 2.0, field=0.3, generator=g)
+    single, multi = bz.marginal_mean_field(model), bz.marginal_mean_field(model, n_restarts=5, generator=g)
+    assert multi.free_energy <= single.free_energy
+
+
+@pytest.mark.slow
+def test_exact_two_to_the_twenty_states_in_seconds():
+    # 2^20 hidden states: finite, and mean_h inside [-1, 1]
+    import time
+
+    model = bz.random_grbm(8, 20, 0.5, generator=_gen(14))
+    t = time.perf_counter()
+    ex = bz.exact(model)
+    assert time.perf_counter() - t < 20
+    assert torch.isfinite(ex.log_z) and ex.mean_h.abs().max() <= 1
