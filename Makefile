@@ -36,7 +36,7 @@ status: install
 	$(BIN)/python -m dltheory status
 
 html: install
-	$(BIN)/jupyter-book build book --config _config.yml --toc book/_toc.yml --path-output . -W -n --keep-going
+	$(BIN)/jupyter-book build book --config $(abspath _config.yml) --toc $(abspath book/_toc.yml) --path-output . -W -n --keep-going
 
 unit: install
 	$(BIN)/python -m pytest -q tests

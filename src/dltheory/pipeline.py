@@ -219,13 +219,16 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *,
         os.environ.update(_kernel_env(tmp))
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(src_nb, run_nb, parameters=params, kernel_name="python3",
+            pm.execute_notebook(src_nb, run_nb, parameters=params, kernel_name="python3", language="python",
                                 cwd=str(dest_nb.parent), progress_bar=False, log_output=False)
         except pm.PapermillExecutionError as e:
             number, first = _failed_cell(run_nb)
             evalue = str(e.evalue).splitlines()[0] if e.evalue else ""
             raise CellFailed(f"{source.relative_to(root)}: cell {number} ({first!r}) failed with "
                              f"{e.ename}: {evalue}; published page left unchanged") from None
+        except Exception as e:  # kernel death, bad notebook JSON, ...: still one line, nothing published
+            raise CellFailed(f"{source.relative_to(root)}: execution failed ({type(e).__name__}: {e}); "
+                             f"published page left unchanged") from None
         finally:
             os.environ.clear()
             os.environ.update(saved_env)

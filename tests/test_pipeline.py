@@ -1,0 +1,169 @@
+"""The publishing pipeline: CLI contract, atomic publishing, nbval regression detection, staleness, status page."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import ROOT, cli
+
+from dltheory import pipeline
+
+NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
+
+
+def published(project):
+    return project / "book" / "scratch" / "z1-throwaway.ipynb", project / "book" / "_claims" / "Z1.json"
+
+
+def test_unknown_id_is_a_one_line_error_exit_2(project):
+    r = cli("run", "Q42", cwd=project)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert "unknown notebook 'Q42'" in r.stderr and "Z1" in r.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-p", "nope", "1"], "Z1 has no parameter 'nope' (known: seed, scale)"),
+    (["-p", "seed", "abc"], "parameter 'seed' of Z1 expects a int, got 'abc'"),
+])
+def test_bad_parameter_is_a_one_line_error_exit_2(project, args, message):
+    r = cli("run", "Z1", *args, cwd=project)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"dltheory: error: {message}"
+    assert not published(project)[0].exists()
+
+
+def test_run_publishes_page_and_complete_record(project):
+    r = cli("run", "Z1", cwd=project)
+    assert r.returncode == 0, r.stderr
+    page, rec = published(project)
+    record = json.loads(rec.read_text())
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    assert record["id"] == "Z1" and record["status"] == "reproduced"
+    assert record["parameters"] == {"seed": 0, "scale": 2.5} and record["seed"] == 0
+    assert record["source_sha256"] == pipeline.sha256(src)
+    assert record["notebook"] == "book/scratch/z1-throwaway.ipynb"
+    assert "value = " in page.read_text()
+    assert "Z1" in (project / "book" / "status.md").read_text()
+    assert not list(project.glob("book/**/.run-*")), "temporary files left behind"
+
+
+def test_out_leaves_the_book_untouched(project, tmp_path_factory):
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    before = [p.read_bytes() for p in published(project)]
+    out = tmp_path_factory.mktemp("out")
+    r = cli("run", "Z1", "-p", "seed", "7", "-p", "scale", "1", "--out", str(out), cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert [p.read_bytes() for p in published(project)] == before
+    record = json.loads((out / "Z1.json").read_text())
+    assert record["parameters"] == {"seed": 7, "scale": 1.0}
+    assert (out / "z1-throwaway.ipynb").exists()
+
+
+def test_failing_cell_under_snakemake_keeps_the_published_page(project):
+    # publish a good page, break the source, run the build's execution step: it fails naming notebook and
+    # cell, and the published page and claim record are byte-for-byte what they were
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    before = [p.read_bytes() for p in published(project)]
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    src.write_text(src.read_text().replace('print(f"value', 'raise ValueError("broken on purpose")\nprint(f"value'))
+    assert cli("sync", cwd=project).stdout.strip() == "stale: notebooks/scratch/z1-throwaway.py"
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "snakemake"), "--cores", "1"], cwd=project,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    log = r.stdout + r.stderr
+    assert re.search(r"notebooks/scratch/z1-throwaway\.py: cell 3 \('from dltheory import repro'\) failed with "
+                     r"ValueError: broken on purpose; published page left unchanged", log), log
+    assert [p.read_bytes() for p in published(project)] == before
+
+
+def test_no_change_rebuild_executes_nothing(project):
+    # after a run, sync marks the page current and Snakemake has nothing to do; editing src/ makes it stale
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    assert cli("sync", cwd=project).stdout == ""
+    snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    r = subprocess.run([snakemake, "--cores", "1", "--dry-run"], cwd=project, capture_output=True, text=True)
+    assert "Nothing to be done" in r.stdout + r.stderr
+    (project / "src" / "dltheory" / "new.py").write_text("x = 1\n")
+    assert "stale: notebooks/scratch/z1-throwaway.py" in cli("sync", cwd=project).stdout
+    r = subprocess.run([snakemake, "--cores", "1", "--dry-run"], cwd=project, capture_output=True, text=True)
+    assert "execute" in r.stdout and "Nothing to be done" not in r.stdout
+
+
+def test_stale_check_fails_when_source_changes(project):
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    assert cli("stale", cwd=project).returncode == 0
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    src.write_text(src.read_text() + "\n# an edit\n")
+    r = cli("stale", cwd=project)
+    assert r.returncode == 1 and "source_sha256 differs" in r.stdout
+
+
+def test_nbval_catches_a_changed_result(project):
+    # the executed page replays clean; change one stored number and nbval fails on that cell
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    page = published(project)[0]
+
+    def nbval(path):
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *NBVAL, str(path)],
+                              cwd=project, capture_output=True, text=True, timeout=300)
+
+    ok = nbval(page)
+    assert ok.returncode == 0, ok.stdout
+    nb = json.loads(page.read_text())
+    cell = next(c for c in nb["cells"] if any("value = " in "".join(o.get("text", "")) for o in c.get("outputs", [])))
+    out = next(o for o in cell["outputs"] if "value = " in "".join(o.get("text", "")))
+    out["text"] = [re.sub(r"value = (-?\d)", lambda m: f"value = {(int(m[1][-1]) + 1) % 10}", "".join(out["text"]))]
+    tampered = page.with_name("tampered.ipynb")
+    tampered.write_text(json.dumps(nb))
+    bad = nbval(tampered)
+    assert bad.returncode == 1 and "1 failed" in bad.stdout, bad.stdout
+
+
+def test_status_page_lists_every_claim_record():
+    text = pipeline.status_page(ROOT)
+    for rec in (ROOT / "book" / "_claims").glob("*.json"):
+        r = json.loads(rec.read_text())
+        assert f"| [{r['id']}](" in text and f"**{r['status']}**" in text
+
+
+def test_published_status_page_is_current():
+    assert (ROOT / "book" / "status.md").read_text() == pipeline.status_page(ROOT)
+
+
+def test_environment_yml_agrees_with_requirements():
+    # conda users get exactly the pip pins: environment.yml delegates to requirements.txt and pins python 3.11
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip_section == ["-r requirements.txt", "-e ."]
+    assert "python=3.11" in deps and f"{sys.version_info.major}.{sys.version_info.minor}" == "3.11"
+    reqs = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in reqs and "jupyter-book==1.0.4.post1" in reqs
+    conda_names = {d.split("=")[0] for d in deps if isinstance(d, str)} - {"python", "pip"}
+    assert not conda_names, f"conda packages would shadow the pins: {conda_names}"
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", r) for r in reqs if r and not r.startswith("#"))
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make book" in readme
+    assert re.search(r"^make test$", ci, re.M)
+
+
+def test_sources_have_one_parameters_cell_with_a_seed():
+    for src in pipeline.sources(ROOT):
+        params = pipeline.read_parameters(src)
+        assert isinstance(params.get("seed"), int), src
+
+
+def test_every_notebook_is_published_and_current():
+    # the stale check of `make test`: a source edited without re-execution fails here
+    assert pipeline.stale(ROOT) == []
+
+
