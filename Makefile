@@ -7,7 +7,6 @@ STAMP  := $(VENV)/.installed
 CORES  ?= $(shell nproc 2>/dev/null || echo 2)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND := Agg
 
 .PHONY: book test install execute status html unit nbval stale clean
 
@@ -35,7 +34,14 @@ execute: install
 status: install
 	$(BIN)/python -m dltheory status
 
-html: install
+# MathJax 3 served from the book itself, so math renders with no network (installed by the build, not committed)
+MATHJAX := _build/mathjax-extra/mathjax/tex-mml-chtml.js
+$(MATHJAX):
+	npm install --no-save --no-audit --no-fund --silent --prefix _build/npm mathjax@3.2.2
+	mkdir -p $(dir $@)
+	cp -r _build/npm/node_modules/mathjax/es5/. $(dir $@)
+
+html: install $(MATHJAX)
 	$(BIN)/jupyter-book build book --config $(abspath _config.yml) --toc $(abspath book/_toc.yml) --path-output . -W -n --keep-going
 
 unit: install
@@ -45,7 +51,7 @@ stale: install
 	$(BIN)/python -m dltheory stale
 
 nbval: install
-	$(BIN)/python -m pytest -q $(NBVAL) book
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) book
 
 clean:
 	rm -rf _build .snakemake

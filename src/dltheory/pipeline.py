@@ -163,7 +163,8 @@ def _kernel_env(claims_dir: Path) -> dict:
     env = dict(os.environ)
     env.update({
         "DLTHEORY_CLAIMS_DIR": str(claims_dir),
-        "MPLBACKEND": "Agg",
+        # the inline backend, whatever the caller set: with MPLBACKEND=Agg a kernel emits no figures
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
