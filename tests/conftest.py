@@ -43,5 +43,7 @@ def project(tmp_path):
     (tmp_path / "book" / "_claims").mkdir(parents=True)
     (tmp_path / "src" / "dltheory").mkdir(parents=True)
     (tmp_path / "notebooks" / "scratch" / "z1-throwaway.py").write_text(GOOD)
+    (tmp_path / "book" / "claims.yml").write_text(
+        "parts:\n  scratch: {report: '999', title: Scratch}\nclaims:\n  Z1: {part: scratch, title: throwaway}\n")
     shutil.copy2(ROOT / "Snakefile", tmp_path / "Snakefile")
     return tmp_path
