@@ -1,5 +1,6 @@
 # make book: install, execute stale notebooks (Snakemake + papermill), regenerate the status page, build the HTML.
-# make test: install, then unit tests, pipeline tests, the stale check and nbval over every executed notebook.
+# make test: install, build the HTML, then unit, pipeline and browser tests, the stale check, and nbval over every
+#            executed notebook.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
@@ -13,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 book: execute html
 	@echo "The book is at $(abspath _build/html/index.html)"
 
-test: install unit stale nbval
+test: install html unit stale nbval
 
 install: $(STAMP)
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT, cli
 
+from conftest import ROOT, cli
 from dltheory import pipeline
 
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
@@ -131,8 +131,18 @@ def test_status_page_lists_every_claim_record():
         assert f"| [{r['id']}](" in text and f"**{r['status']}**" in text
 
 
-def test_published_status_page_is_current():
-    assert (ROOT / "book" / "status.md").read_text() == pipeline.status_page(ROOT)
+def test_generated_pages_are_current():
+    # status.md, the report pages' tables and the front page's table match the claim records
+    for path, text in pipeline.generated_pages(ROOT).items():
+        assert path.read_text() == text, f"{path.relative_to(ROOT)} is out of date: run python -m dltheory status"
+
+
+def test_every_claim_record_is_in_the_catalogue():
+    claims = pipeline.catalogue(ROOT)["claims"]
+    for rec in (ROOT / "book" / "_claims").glob("*.json"):
+        assert rec.stem in claims, f"{rec.name} has no entry in book/claims.yml"
+    for src in pipeline.sources(ROOT):
+        assert claims[pipeline.claim_id(src)]["part"] == src.parent.name, src
 
 
 def test_environment_yml_agrees_with_requirements():

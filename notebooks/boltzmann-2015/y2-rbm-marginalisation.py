@@ -182,7 +182,7 @@ print(f"GRBM: ordered {grbm_bound}/{n_models} ({grbm_single} from a single zero 
 print(f"binary RBM: ordered {rbm_bound}/{n_models} ({rbm_single} from a single zero start), "
       f"marginal means better {rbm_better}/{n_models}")
 holds = (grbm_bound == rbm_bound == n_models) and min(grbm_better, rbm_better) >= 0.9 * n_models
-record = repro.record_claim(
+repro.record_claim(
     "Y2",
     title="Mean field after summing out a layer of an RBM beats mean field on the whole model",
     status="reproduced" if holds else "not reproduced",

@@ -39,6 +39,7 @@ __all__ = [
     "sync_stamps",
     "stamp_path",
     "status_page",
+    "generated_pages",
     "write_status",
 ]
 
@@ -377,8 +378,9 @@ def _records(root: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted((root / "book" / "_claims").glob("*.json"))}
 
 
-def _rows(root: Path, part: str | None = None) -> list[str]:
-    """One Markdown table row per claim of the catalogue (of ``part`` if given): status from its record."""
+def _rows(root: Path, part: str | None = None, *, compact: bool = False) -> list[str]:
+    """One Markdown table row per claim of the catalogue (of ``part`` if given): status from its record;
+    ``compact`` leaves out the figures and seconds."""
     cat, recs = catalogue(root), _records(root)
     pages = {claim_id(s): published_path(root, s) for s in sources(root)}
     here = root / "book" / part if part else root / "book"
@@ -390,11 +392,11 @@ def _rows(root: Path, part: str | None = None) -> list[str]:
         link = (f"[{cid}]({os.path.relpath(pages[cid], here)})" if cid in pages and rec else cid)
         report = cat["parts"][entry["part"]]
         cells = [link] if part else [link, f"[{report['report']}]({entry['part']}/index.md)"]
-        if rec is None:
-            cells += [entry["title"], "*not yet executed*", "", ""]
-        else:
-            figures = "; ".join(f"{k} = {v:.4g}" for k, v in list(rec["measured"].items())[:3])
-            cells += [entry["title"], f"**{rec['status']}**", figures, f"{rec.get('wall_seconds', '')}"]
+        status = f"**{rec['status']}**" if rec else "*not yet executed*"
+        cells += [entry["title"], status]
+        if not compact:
+            figures = "; ".join(f"{k} = {v:.4g}" for k, v in list(rec["measured"].items())[:3]) if rec else ""
+            cells += [figures, f"{rec.get('wall_seconds', '')}" if rec else ""]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
@@ -424,14 +426,14 @@ def status_page(root: Path) -> str:
     ])
 
 
-def _with_table(text: str, rows: list[str]) -> str:
-    """``text`` with the block between the table markers replaced by a claims table of ``rows``."""
+def _with_table(text: str, header: str, rows: list[str]) -> str:
+    """``text`` with the block between the table markers replaced by a table of ``header`` and ``rows``."""
     if TABLE_START not in text or TABLE_END not in text:
-        raise PipelineError(f"report page lacks the markers {TABLE_START!r} ... {TABLE_END!r}")
+        raise PipelineError(f"page lacks the markers {TABLE_START!r} ... {TABLE_END!r}")
     head, rest = text.split(TABLE_START, 1)
     tail = rest.split(TABLE_END, 1)[1]
-    table = ["| claim | result | status | key figures | seconds |", "|---|---|---|---|---|", *rows]
-    return head + TABLE_START + "\n" + "\n".join(table) + "\n" + TABLE_END + tail
+    rule = "|" + "---|" * header.count("|", 1)
+    return head + TABLE_START + "\n" + "\n".join([header, rule, *rows]) + "\n" + TABLE_END + tail
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -440,12 +442,25 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_status(root: Path) -> Path:
-    """Regenerate ``book/status.md`` and the claims table of every report page (``book/<part>/index.md``)."""
+def generated_pages(root: Path) -> dict[Path, str]:
+    """What ``python -m dltheory status`` writes: ``book/status.md``, the claims table of each report page
+    (``book/<part>/index.md``) and the front page's compact table (``book/intro.md``)."""
+    pages = {}
     for part in catalogue(root)["parts"]:
         index = root / "book" / part / "index.md"
         if index.exists():
-            _write_atomic(index, _with_table(index.read_text(), _rows(root, part)))
-    path = root / "book" / "status.md"
-    _write_atomic(path, status_page(root))
-    return path
+            header = "| claim | result | status | key figures | seconds |"
+            pages[index] = _with_table(index.read_text(), header, _rows(root, part))
+    intro = root / "book" / "intro.md"
+    if intro.exists():
+        pages[intro] = _with_table(intro.read_text(), "| claim | report | result | status |",
+                                   _rows(root, compact=True))
+    pages[root / "book" / "status.md"] = status_page(root)
+    return pages
+
+
+def write_status(root: Path) -> Path:
+    """Regenerate every page of :func:`generated_pages`, each atomically; returns the status page's path."""
+    for path, text in generated_pages(root).items():
+        _write_atomic(path, text)
+    return root / "book" / "status.md"

@@ -74,7 +74,7 @@ def significant(x: float, digits: int = 4) -> float | int:
 
 
 def record_claim(claim_id: str, *, title: str, status: str, criterion: str,
-                 measured: dict[str, float], digits: int = 4) -> dict:
+                 measured: dict[str, float], digits: int = 4) -> None:
     """Validate, print and (under the runner) write the claim record of one result.
 
     Parameters
@@ -86,6 +86,8 @@ def record_claim(claim_id: str, *, title: str, status: str, criterion: str,
     measured : name -> number; stored rounded to ``digits`` significant digits.
 
     The runner adds ``seed``, ``parameters``, ``notebook``, ``source_sha256`` and provenance afterwards.
+    Returns nothing, so that a cell ending with this call displays only the rounded figures it prints, never
+    the run time (which differs between runs and would break nbval).
     """
     if not _ID.match(claim_id):
         raise ValueError(f"claim id {claim_id!r} is not of the form 'Y2'")
@@ -110,4 +112,3 @@ def record_claim(claim_id: str, *, title: str, status: str, criterion: str,
         path = Path(out) / f"{claim_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=2) + "\n")
-    return record
