@@ -81,6 +81,17 @@ def test_failing_cell_under_snakemake_keeps_the_published_page(project):
     assert [p.read_bytes() for p in published(project)] == before
 
 
+def test_failed_run_with_out_keeps_its_notebook_for_inspection(project, tmp_path_factory):
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    src.write_text(src.read_text().replace('print(f"value', 'assert scale < 0, "scale too big"\nprint(f"value'))
+    out = tmp_path_factory.mktemp("out")
+    r = cli("run", "Z1", "--out", str(out), cwd=project)
+    assert r.returncode == 1 and "AssertionError: scale too big" in r.stderr
+    assert f"kept at {out / 'z1-throwaway.failed.ipynb'}" in r.stderr
+    assert (out / "z1-throwaway.failed.ipynb").exists() and not (out / "Z1.json").exists()
+    assert not published(project)[0].exists()
+
+
 def test_no_change_rebuild_executes_nothing(project):
     # after a run, sync marks the page current and Snakemake has nothing to do; editing src/ makes it stale
     assert cli("run", "Z1", cwd=project).returncode == 0

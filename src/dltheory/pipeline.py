@@ -249,8 +249,13 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *,
         except pm.PapermillExecutionError as e:
             number, first = _failed_cell(run_nb)
             evalue = str(e.evalue).splitlines()[0] if e.evalue else ""
+            kept = ""
+            if out:  # a reader trying other settings may inspect the failed run; book/ never gets it
+                failed = dest_nb.with_suffix(".failed.ipynb")
+                os.replace(run_nb, failed)
+                kept = f"; executed notebook kept at {failed}"
             raise CellFailed(f"{source.relative_to(root)}: cell {number} ({first!r}) failed with "
-                             f"{e.ename}: {evalue}; published page left unchanged") from None
+                             f"{e.ename}: {evalue}; published page left unchanged{kept}") from None
         except Exception as e:  # kernel death, bad notebook JSON, ...: still one line, nothing published
             raise CellFailed(f"{source.relative_to(root)}: execution failed ({type(e).__name__}: {e}); "
                              f"published page left unchanged") from None

@@ -83,7 +83,8 @@ def record_claim(claim_id: str, *, title: str, status: str, criterion: str,
     title : one line naming the result.
     status : one of :data:`STATUSES`.
     criterion : the acceptance criterion in words.
-    measured : name -> number; stored rounded to ``digits`` significant digits.
+    measured : name -> number; stored rounded to ``digits`` significant digits. A figure that depends on the
+        machine's speed must have ``seconds`` or ``speedup`` in its name: nbval's sanitize file masks those.
 
     The runner adds ``seed``, ``parameters``, ``notebook``, ``source_sha256`` and provenance afterwards.
     Returns nothing, so that a cell ending with this call displays only the rounded figures it prints, never

@@ -1,0 +1,93 @@
+"""dltheory.interpret: the single-pass noise-robustness estimate against closed forms and Monte Carlo."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+from torch import nn
+
+from dltheory import interpret
+
+
+def _linear(d, c, seed):
+    g = torch.Generator().manual_seed(seed)
+    model = nn.Linear(d, c, dtype=torch.float64)
+    with torch.no_grad():
+        model.weight.copy_(torch.randn(c, d, generator=g, dtype=torch.float64))
+        model.bias.copy_(torch.randn(c, generator=g, dtype=torch.float64))
+    x = torch.randn(50, d, generator=g, dtype=torch.float64)
+    y = torch.randint(0, c, (50,), generator=g)
+    return model, x, y
+
+
+def test_margins_match_autograd_per_point():
+    # vectorised Jacobian margins == a loop of autograd.grad over points and classes
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 4)).double()
+    x, y = torch.randn(6, 5, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 1, 0])
+    m = interpret.margins(model, x, y)
+    for i in range(6):
+        xi = x[i].clone().requires_grad_(True)
+        out = model(xi)
+        others = [k for k in range(4) if k != y[i]]
+        for j, k in enumerate(others):
+            (grad,) = torch.autograd.grad(out[y[i]] - out[k], xi, retain_graph=True)
+            torch.testing.assert_close(m.value[i, j], (out[y[i]] - out[k]).detach(), rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(m.grad_norm[i, j], grad.norm(), rtol=1e-12, atol=1e-12)
+
+
+def test_estimate_is_exact_for_a_linear_two_class_model():
+    # two classes, linear logits, Gaussian noise: P(wrong) = Phi(-margin / (sigma |w_y - w_k|)) exactly
+    model, x, y = _linear(8, 2, seed=1)
+    sigmas = torch.tensor([0.1, 0.5, 2.0], dtype=torch.float64)
+    est = interpret.predicted_error_rate(interpret.margins(model, x, y), sigmas)
+    w, b = model.weight.detach().numpy(), model.bias.detach().numpy()
+    yn, xn = y.numpy(), x.numpy()
+    margin = (xn @ w.T + b)[np.arange(50), yn] - (xn @ w.T + b)[np.arange(50), 1 - yn]
+    gnorm = np.linalg.norm(w[yn] - w[1 - yn], axis=1)
+    exact = [norm.cdf(-margin / (s * gnorm)).mean() for s in sigmas.numpy()]
+    np.testing.assert_allclose(est.numpy(), exact, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.0])
+def test_monte_carlo_converges_to_the_exact_rate(sigma):
+    # where the estimate is exact, Monte Carlo with 4000 samples lies within 4 standard errors of it
+    model, x, y = _linear(8, 2, seed=2)
+    sigmas = torch.tensor([sigma], dtype=torch.float64)
+    est = interpret.predicted_error_rate(interpret.margins(model, x, y), sigmas)
+    mc, se = interpret.monte_carlo_error_rate(model, x, y, sigmas, n_samples=4000,
+                                              generator=torch.Generator().manual_seed(3))
+    assert se.item() > 0
+    assert abs(mc.item() - est.item()) < 4 * se.item()
+
+
+def test_estimate_tends_to_the_clean_error_as_noise_vanishes():
+    # sigma -> 0: the estimate counts exactly the points misclassified without noise
+    model, x, y = _linear(6, 5, seed=4)
+    est = interpret.predicted_error_rate(interpret.margins(model, x, y), torch.tensor([1e-9], dtype=torch.float64))
+    clean = (model(x).argmax(1) != y).double().mean()
+    torch.testing.assert_close(est[0], clean, rtol=0, atol=1e-12)
+
+
+def test_joint_estimate_matches_monte_carlo_on_a_linear_multiclass_model():
+    # linear logits: the joint-Gaussian estimate is exact up to its own sampling error, for any number of
+    # classes; the product estimate is not (it ignores the margins' correlation)
+    model, x, y = _linear(6, 5, seed=5)
+    sigmas = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    m = interpret.margins(model, x, y)
+    joint, se_joint = interpret.predicted_error_rate_joint(m, sigmas, n_draws=20000,
+                                                           generator=torch.Generator().manual_seed(6))
+    mc, se = interpret.monte_carlo_error_rate(model, x, y, sigmas, n_samples=20000,
+                                              generator=torch.Generator().manual_seed(7))
+    # both are sampling estimates of the same number: within 4 combined standard errors
+    np.testing.assert_array_less((joint - mc).abs().numpy(), (4 * (se**2 + se_joint**2).sqrt()).numpy())
+
+
+def test_joint_equals_product_when_there_are_two_classes():
+    # one margin: no correlation to neglect, so both estimates agree (to the joint one's sampling error)
+    model, x, y = _linear(8, 2, seed=8)
+    sigmas = torch.tensor([0.3, 1.0], dtype=torch.float64)
+    m = interpret.margins(model, x, y)
+    joint, se = interpret.predicted_error_rate_joint(m, sigmas, n_draws=40000,
+                                                     generator=torch.Generator().manual_seed(9))
+    np.testing.assert_array_less((joint - interpret.predicted_error_rate(m, sigmas)).abs().numpy(), (4 * se).numpy())
