@@ -212,3 +212,101 @@ def test_exact_two_to_the_twenty_states_in_seconds():
     ex = bz.exact(model)
     assert time.perf_counter() - t < 20
     assert torch.isfinite(ex.log_z) and ex.mean_h.abs().max() <= 1
+
+
+# ---- deep Boltzmann machines and the pretraining bound ----
+
+
+def _random_dbm(sizes, seed, scale=0.7):
+    g = _gen(seed)
+    w = tuple(scale * torch.randn(a, b, generator=g, dtype=torch.float64) for a, b in itertools.pairwise(sizes))
+    return bz.DBM(w, tuple(scale * torch.randn(n, generator=g, dtype=torch.float64) for n in sizes))
+
+
+def _dbm_brute(dbm):
+    """log P(v) for every v by a loop over every joint state of every layer."""
+    sizes = [b.numel() for b in dbm.biases]
+    unnorm = {}
+    for v in _spins(sizes[0]):
+        terms = []
+        for rest in itertools.product(*(_spins(n) for n in sizes[1:])):
+            xs = [v, *rest]
+            e = sum(b @ x for b, x in zip(dbm.biases, xs, strict=True)) + sum(
+                xs[i] @ dbm.weights[i] @ xs[i + 1] for i in range(len(dbm.weights)))
+            terms.append(e)
+        unnorm[tuple(v.tolist())] = torch.logsumexp(torch.stack(terms), 0)
+    log_z = torch.logsumexp(torch.stack(list(unnorm.values())), 0)
+    return {k: u - log_z for k, u in unnorm.items()}, log_z
+
+
+@pytest.mark.parametrize("sizes", [(3, 2, 3), (2, 3, 2, 2), (3, 2, 2, 2, 2)])
+def test_dbm_exact_matches_brute_force(sizes):
+    # odd layers enumerated, even layers summed analytically == a loop over every state of every layer
+    dbm = _random_dbm(sizes, seed=20)
+    brute, log_z = _dbm_brute(dbm)
+    torch.testing.assert_close(bz.dbm_log_partition(dbm), log_z, rtol=1e-12, atol=0)
+    v = bz.spin_states(sizes[0])
+    expected = torch.stack([brute[tuple(x.tolist())] for x in v])
+    torch.testing.assert_close(bz.dbm_log_likelihood(dbm, v), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_two_layer_dbm_is_an_rbm():
+    # a DBM with one hidden layer is an RBM: same log-likelihood
+    model = bz.random_rbm(4, 3, 1.0, field=0.4, generator=_gen(21))
+    dbm = bz.DBM((model.W,), (model.b, model.c))
+    v = bz.spin_states(4)
+    torch.testing.assert_close(bz.dbm_log_likelihood(dbm, v), bz.rbm_log_likelihood(model, v), rtol=1e-12, atol=1e-12)
+
+
+def test_compose_dbm_energy_is_the_mean_of_the_two_rbm_energies():
+    # -E_DBM(v, h1, h2) = (-E_A(v, h1) - E_B(h1, h2)) / 2 on random states
+    g = _gen(22)
+    a, b = bz.random_rbm(4, 3, 1.0, field=0.5, generator=g), bz.random_rbm(3, 2, 1.0, field=0.5, generator=g)
+    dbm = bz.compose_dbm(a, b)
+    for v, h1, h2 in zip(_spins(4)[:5], _spins(3)[:5], _spins(2) * 2, strict=False):
+        e_dbm = (dbm.biases[0] @ v + dbm.biases[1] @ h1 + dbm.biases[2] @ h2
+                 + v @ dbm.weights[0] @ h1 + h1 @ dbm.weights[1] @ h2)
+        e_a = a.b @ v + a.c @ h1 + v @ a.W @ h1
+        e_b = b.b @ h1 + b.c @ h2 + h1 @ b.W @ h2
+        torch.testing.assert_close(e_dbm, (e_a + e_b) / 2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pretraining_bounds_never_exceed_the_exact_likelihood(seed):
+    # layerwise <= cluster <= exact log P_DBM(v) for every v, and log Z <= its cluster upper bound
+    g = _gen(30 + seed)
+    a, b = bz.random_rbm(5, 4, 1.5, field=0.5, generator=g), bz.random_rbm(4, 3, 1.5, field=0.5, generator=g)
+    v = bz.spin_states(5)
+    bound = bz.pretraining_bound(a, b, v)
+    dbm = bz.compose_dbm(a, b)
+    exact_ll = bz.dbm_log_likelihood(dbm, v)
+    assert bz.dbm_log_partition(dbm) <= bound.log_z_upper + 1e-12
+    assert torch.all(bound.layerwise <= bound.cluster + 1e-12)
+    assert torch.all(bound.cluster <= exact_ll + 1e-12)
+
+
+def test_layerwise_bound_rises_by_half_the_second_rbm_objective():
+    # changing only the second RBM changes the bound by exactly half the change in E_{Q1} log P_B(h1)
+    g = _gen(40)
+    a = bz.random_rbm(5, 3, 1.0, field=0.3, generator=g)
+    b0, b1 = (bz.random_rbm(3, 2, 1.0, field=0.3, generator=g) for _ in range(2))
+    v = bz.spin_states(5)[:7]
+    h1 = bz.spin_states(3)
+    q = torch.exp(h1 @ (a.c + v @ a.W).T - torch.log(2 * torch.cosh(a.c + v @ a.W)).sum(1))  # (8, 7)
+
+    def objective(b):
+        return (q.mean(1) * bz.rbm_log_likelihood(b, h1)).sum()
+
+    delta = bz.pretraining_bound(a, b1, v).layerwise.mean() - bz.pretraining_bound(a, b0, v).layerwise.mean()
+    torch.testing.assert_close(delta, 0.5 * (objective(b1) - objective(b0)), rtol=1e-10, atol=1e-12)
+
+
+def test_fit_rbm_raises_the_likelihood_of_weighted_states():
+    # exact-gradient training on a distribution over states increases its expected log-likelihood
+    g = _gen(41)
+    states = bz.spin_states(4)
+    w = torch.rand(16, generator=g, dtype=torch.float64) ** 4
+    w = w / w.sum()
+    start = bz.random_rbm(4, 3, 0.1, field=0.0, generator=g)
+    fitted = bz.fit_rbm(start, states, weights=w, steps=200)
+    assert (w * bz.rbm_log_likelihood(fitted, states)).sum() > (w * bz.rbm_log_likelihood(start, states)).sum() + 0.05
