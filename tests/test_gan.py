@@ -1,0 +1,91 @@
+"""dltheory.gan: particle losses against finite differences and brute force, the MMD smoothness bound."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from dltheory import gan
+
+
+def _points(m, n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(m, 2)), rng.normal(size=(n, 2)) + 1.0
+
+
+def _fd_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = eps
+        g[idx] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("loss", ["w1", "smoothed", "mmd"])
+def test_gradients_match_finite_differences(loss):
+    # at generic points the optimal plan is locally constant, so the envelope gradient is the true gradient
+    x, y = _points(6, 6, seed=0)
+    fns = {"w1": lambda p: gan.w1_loss(p, y), "smoothed": lambda p: gan.smoothed_w1_loss(p, y, 0.5),
+           "mmd": lambda p: gan.mmd_loss(p, y, 0.8)}
+    f = fns[loss]
+    np.testing.assert_allclose(f(x)[1], _fd_grad(lambda p: f(p)[0], x), atol=1e-7)
+
+
+def test_w1_equals_the_best_assignment_by_brute_force():
+    # equal sizes and weights: W1 is the cheapest permutation (Birkhoff), checked over all 6! permutations
+    x, y = _points(6, 6, seed=1)
+    cost = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    best = min(cost[np.arange(6), list(p)].mean() for p in itertools.permutations(range(6)))
+    np.testing.assert_allclose(gan.w1_loss(x, y)[0], best, rtol=1e-12)
+
+
+def test_w1_gradient_has_norm_one_over_root_m_off_target():
+    # every particle feels a unit vector scaled by 1/m: total norm 1/sqrt(m)
+    x, y = _points(9, 9, seed=2)
+    np.testing.assert_allclose(np.linalg.norm(gan.w1_loss(x, y)[1]), 1 / 3, rtol=1e-12)
+
+
+def test_mmd_value_matches_the_double_sums():
+    x, y = _points(5, 7, seed=3)
+
+    def k(a, b):
+        return np.exp(-np.sum((a - b) ** 2) / (2 * 0.7**2))
+
+    direct = (np.mean([k(a, b) for a in x for b in x]) - 2 * np.mean([k(a, b) for a in x for b in y])
+              + np.mean([k(a, b) for a in y for b in y]))
+    np.testing.assert_allclose(gan.mmd_loss(x, y, 0.7)[0], direct, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mmd_hessian_is_within_the_smoothness_bound(seed):
+    # the exact Hessian (autograd) never exceeds 4 / (m s^2) in spectral norm, including at clustered particles
+    m, s = 8, 0.5
+    x, y = _points(m, 10, seed)
+    x[:4] = x[0] + 0.01 * x[:4]  # nearly coincident particles: where the self term curves most
+    yt = torch.tensor(y)
+
+    def loss(flat):
+        p = flat.reshape(m, 2)
+        def k(a, b):
+            return torch.exp(-((a[:, None] - b[None]) ** 2).sum(-1) / (2 * s**2))
+        return k(p, p).mean() - 2 * k(p, yt).mean() + k(yt, yt).mean()
+
+    H = torch.func.hessian(loss)(torch.tensor(x).reshape(-1))
+    assert torch.linalg.matrix_norm(H, ord=2).item() <= gan.mmd_smoothness(m, s) + 1e-12
+
+
+def test_critic_constants_see_relu_kinks_and_softplus_smoothness():
+    # a ReLU critic's gradient jumps across kinks (large quotient); a softplus one's does not
+    torch.manual_seed(0)
+    x = torch.randn(200, 2)
+    relu, soft = gan.Critic(activation="relu"), gan.Critic(activation="softplus")
+    g = torch.Generator().manual_seed(1)
+    assert gan.critic_constants(relu, x, radius=1e-2, generator=g).smoothness > 10 * gan.critic_constants(
+        soft, x, radius=1e-2, generator=g).smoothness
+
+
+def test_w2_between_shifted_samples_is_the_shift():
+    a = np.random.default_rng(4).normal(size=(50, 2))
+    np.testing.assert_allclose(gan.w2_distance(a, a + np.array([3.0, 4.0])), 5.0, rtol=1e-9)
