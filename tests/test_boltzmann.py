@@ -250,6 +250,16 @@ def test_dbm_exact_matches_brute_force(sizes):
     torch.testing.assert_close(bz.dbm_log_likelihood(dbm, v), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_rbm_posterior_is_the_joint_over_the_marginal():
+    # P(h | v) = P(v, h) / P(v), by brute force over every (v, h) of a small RBM
+    model = bz.random_rbm(3, 2, 1.3, field=0.5, generator=_gen(23))
+    v = bz.spin_states(3)
+    states, post = bz.rbm_posterior(model, v)
+    for i, vi in enumerate(v):
+        joint = torch.stack([torch.exp(model.b @ vi + model.c @ h + vi @ model.W @ h) for h in states])
+        torch.testing.assert_close(post[:, i], joint / joint.sum(), rtol=1e-12, atol=1e-14)
+
+
 def test_two_layer_dbm_is_an_rbm():
     # a DBM with one hidden layer is an RBM: same log-likelihood
     model = bz.random_rbm(4, 3, 1.0, field=0.4, generator=_gen(21))

@@ -95,10 +95,8 @@ session = repro.setup(seed, device=device)
 # %%
 def aggregated_posterior(first, v):
     """q(h1) = mean over the data of P_A(h1 | v): the states (2^n1, n1) and their probabilities (2^n1,)."""
-    h1 = bz.spin_states(first.W.shape[1], device=v.device)
-    logits = first.c + v @ first.W  # (N, n1)
-    q = torch.exp(h1 @ logits.T - torch.log(2 * torch.cosh(logits)).sum(1))  # (2^n1, N)
-    return h1, q.mean(1)
+    h1, posterior = bz.rbm_posterior(first, v)  # (2^n1, n1), (2^n1, N)
+    return h1, posterior.mean(1)
 
 
 def evaluate(first, second, v):

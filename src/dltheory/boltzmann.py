@@ -42,6 +42,7 @@ __all__ = [
     "random_grbm",
     "DBM",
     "rbm_log_likelihood",
+    "rbm_posterior",
     "fit_rbm",
     "dbm_log_partition",
     "dbm_log_likelihood",
@@ -416,6 +417,15 @@ def rbm_log_likelihood(model: RBM, v: Tensor) -> Tensor:
     return free - exact(model).log_z
 
 
+def rbm_posterior(model: RBM, v: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Every hidden state, shape (2^m, m), and its posterior :math:`P(h \mid v)` under each row of ``v`` (N, n),
+    shape (2^m, N); the hidden units are independent given v, :math:`P(h_j = 1 \mid v) = \sigma(2 (c + W^\top v)_j)`.
+    """
+    h = spin_states(model.W.shape[1], device=v.device)
+    logits = model.c + v @ model.W  # (N, m)
+    return h, torch.exp(h @ logits.T - _log2cosh(logits).sum(1))
+
+
 def fit_rbm(model: RBM, v: Tensor, *, weights: Tensor | None = None, steps: int = 300, lr: float = 0.05) -> RBM:
     """Maximum likelihood by Adam on the exact log-likelihood (tiny models: gradients by enumeration).
 
@@ -517,10 +527,8 @@ m DBM}(v)
     upper = 0.5 * (log_z_a + n2 * log2) + 0.5 * (log_z_b + n0 * log2)
     dbm = compose_dbm(first, second)
     cluster = torch.logsumexp(_odd_log_weights(dbm, v), 1) - upper
-    h1 = spin_states(first.W.shape[1], device=v.device)  # (M, n_1)
-    logits = first.c + v @ first.W  # (N, n_1): P_A(h1 | v) factorises, P(h1_j = 1) = sigmoid(2 logit)
-    q1 = torch.exp(h1 @ logits.T - _log2cosh(logits).sum(1))  # (M, N)
+    h1, q1 = rbm_posterior(first, v)  # (M, n_1), (M, N)
     log_pb_h1 = h1 @ second.b + _log2cosh(second.c + h1 @ second.W).sum(1) - log_z_b  # (M,)
-    layerwise = (0.5 * rbm_log_likelihood(first, v) + 0.5 * binary_entropy(torch.tanh(logits))
+    layerwise = (0.5 * rbm_log_likelihood(first, v) + 0.5 * binary_entropy(torch.tanh(first.c + v @ first.W))
                  + 0.5 * (q1.T @ log_pb_h1) - 0.5 * (n0 + n2) * log2)
     return PretrainingBound(layerwise, cluster, upper)
