@@ -183,6 +183,16 @@ def test_sources_have_one_parameters_cell_with_a_seed():
         assert isinstance(params.get("seed"), int), src
 
 
+def test_published_pages_name_no_machine_paths():
+    # a warning printing this checkout's absolute path makes nbval fail in any other checkout, and a
+    # temporary path in the metadata means nothing to a reader: no page may contain the project's location
+    for page in sorted((ROOT / "book").glob("*/*.ipynb")):
+        nb = json.loads(page.read_text())
+        for i, cell in enumerate(nb["cells"]):
+            assert str(ROOT) not in json.dumps(cell.get("outputs", [])), f"{page.name} cell {i} prints a local path"
+        assert str(ROOT) not in json.dumps(nb["metadata"]), f"{page.name} metadata holds a local path"
+
+
 def test_every_notebook_is_published_and_current():
     # the stale check of `make test`: a source edited without re-execution fails here
     assert pipeline.stale(ROOT) == []

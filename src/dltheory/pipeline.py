@@ -287,6 +287,8 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *,
         })
         nb = nbformat.read(run_nb, as_version=4)
         _clean(nb)
+        # papermill records its temporary paths; keep the project-relative source and page instead
+        nb.metadata.setdefault("papermill", {}).update(input_path=record["source"], output_path=record["notebook"])
         note = nbformat.v4.new_markdown_cell(provenance_markdown(record, dest_nb, root),
                                              metadata={"tags": ["provenance"]})
         nb.cells.insert(1, note)  # right under the title cell
