@@ -118,7 +118,7 @@ def along_line(shape, theta, j):
     rows = []
     for lam in lams:
         wide, wshape = ls.replicate(theta, shape, j, float(lam))
-        grad = torch.func.grad(lambda t, s=wshape: ls.loss(t, s, x, y))(wide)
+        grad = ls.gradient(wide, wshape, x, y)
         eig = torch.linalg.eigvalsh(ls.hessian(wide, wshape, x, y))
         rows.append((ls.loss(wide, wshape, x, y).item(), grad.norm().item(), eig.min().item()))
     return np.array(rows)  # (len(lams), 3): loss, gradient norm, smallest eigenvalue
@@ -158,7 +158,7 @@ points = {
 spectra, stats = {}, {}
 for name, (theta, shape) in points.items():
     eig = torch.linalg.eigvalsh(ls.hessian(theta, shape, x, y)).cpu().numpy()
-    grad = torch.func.grad(lambda t, s=shape: ls.loss(t, s, x, y))(theta).norm().item()
+    grad = ls.gradient(theta, shape, x, y).norm().item()
     spectra[name] = eig
     stats[name] = dict(loss=ls.loss(theta, shape, x, y).item(), grad=grad, min=eig.min(),
                        zeros=int((np.abs(eig) < zero_tol).sum()))

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["Shape", "unpack", "pack", "forward", "loss", "train_to_critical", "replicate", "add_inactive",
+__all__ = ["Shape", "unpack", "pack", "forward", "loss", "gradient", "train_to_critical", "replicate", "add_inactive",
            "hessian", "curvature_matrix"]
 
 _ACT = {"tanh": torch.tanh, "relu": torch.relu}
@@ -66,7 +66,8 @@ def hessian(theta: Tensor, shape: Shape, x: Tensor, y: Tensor) -> Tensor:
     return torch.func.hessian(lambda t: loss(t, shape, x, y))(theta)
 
 
-def _grad(theta: Tensor, shape: Shape, x: Tensor, y: Tensor) -> Tensor:
+def gradient(theta: Tensor, shape: Shape, x: Tensor, y: Tensor) -> Tensor:
+    """Gradient of :func:`loss`, shape (P,)."""
     return torch.func.grad(lambda t: loss(t, shape, x, y))(theta)
 
 
@@ -88,12 +89,12 @@ def train_to_critical(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, *, lbfg
     opt.step(closure)
     t = t.detach()
     for _ in range(newton_steps):
-        g = _grad(t, shape, x, y)
+        g = gradient(t, shape, x, y)
         if g.norm() < tol:
             break
         step = torch.linalg.lstsq(hessian(t, shape, x, y), -g[:, None], rcond=1e-12).solution[:, 0]
         t = t + step
-    return t, _grad(t, shape, x, y).norm().item()
+    return t, gradient(t, shape, x, y).norm().item()
 
 
 def replicate(theta: Tensor, shape: Shape, j: int, lam: float) -> tuple[Tensor, Shape]:

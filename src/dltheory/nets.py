@@ -26,31 +26,24 @@ def mlp(sizes: list[int], *, activation: type[nn.Module] = nn.ReLU, generator: t
 
 
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int = 300, lr: float = 1e-2,
-                     weight_decay: float = 0.0, input_noise: float = 0.0, batch_size: int | None = None,
+                     weight_decay: float = 0.0, input_noise: float = 0.0,
                      generator: torch.Generator | None = None) -> list[float]:
     """Adam on the cross-entropy of ``model(x)`` against labels ``y``.
 
-    x : shape (N, D); y : shape (N,). ``input_noise`` adds Gaussian noise of that standard deviation to the
-    inputs at every step (noise augmentation); ``batch_size`` None means full batch. Returns the loss per epoch.
+    x : shape (N, D); y : shape (N,); full batch. ``input_noise`` adds Gaussian noise of that standard deviation
+    to the inputs at every step (noise augmentation). Returns the loss per epoch.
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    n = x.shape[0]
-    bs = batch_size or n
     losses = []
     for _ in range(epochs):
-        order = torch.randperm(n, generator=generator, device=x.device) if bs < n else torch.arange(n)
-        total = 0.0
-        for start in range(0, n, bs):
-            idx = order[start:start + bs]
-            xb = x[idx]
-            if input_noise:
-                xb = xb + input_noise * torch.randn(xb.shape, generator=generator, dtype=x.dtype, device=x.device)
-            loss = nn.functional.cross_entropy(model(xb), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / n)
+        xb = x
+        if input_noise:
+            xb = x + input_noise * torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        loss = nn.functional.cross_entropy(model(xb), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
     return losses
 
 
