@@ -108,8 +108,10 @@ plotting.plt.show()
 #
 # $$
 # \widehat{\mathrm{MMD}}^2 = \frac{1}{n^2}\sum_{i,j} \bigl[k(u_i, u_j) + k(\hat u_i, \hat u_j) - 2k(u_i, \hat u_j)
-# \bigr], \qquad u_i = (a_i, b_i),\ \hat u_i = (a_i, \hat b_i).
+# \bigr],
 # $$
+#
+# where $u_i = (a_i, b_i)$ are the observed points and $\hat u_i = (a_i, \hat b_i)$ the generated ones.
 #
 # Meta-CGNN makes one generator serve every data set. A DeepSets encoder {cite}`zaheer2017deepsets` embeds the
 # whole sample, $z = \rho\bigl(\frac1n \sum_i \phi(a_i, b_i)\bigr)$. Each hidden layer of the generator is
