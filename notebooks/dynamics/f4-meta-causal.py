@@ -170,6 +170,20 @@ def accuracy(score: np.ndarray, direction: np.ndarray) -> float:
     return float(np.mean(np.sign(score) == direction))
 
 
+def tally(score: np.ndarray, direction: np.ndarray) -> dict[str, float]:
+    """Right decisions, data sets, accuracy and its 95% Clopper–Pearson interval."""
+    right = int(np.sum(np.sign(score) == direction))
+    ci = stats.binomtest(right, len(score)).proportion_ci(method="exact")
+    return dict(right=right, total=len(score), accuracy=right / len(score), low=ci.low, high=ci.high)
+
+
+def show(tallies: dict[str, dict[str, float]]) -> None:
+    """Print one line per method: right/total, accuracy, interval."""
+    print(f"{'method':>10} {'right':>8} {'accuracy':>9}   95% interval (Clopper–Pearson)")
+    for name, t in tallies.items():
+        print(f"{name:>10} {t['right']:>4}/{t['total']:<3} {t['accuracy']:9.3f}   [{t['low']:.3f}, {t['high']:.3f}]")
+
+
 def peer_scores(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     """ANM, IGCI, RECI and cdt's RECI direction scores of the data sets ``a``, ``b`` (B, n)."""
     pairs = list(zip(a, b, strict=True))
@@ -188,13 +202,9 @@ with warnings.catch_warnings():  # cdt's GP hits its length-scale bound: it inte
     warnings.simplefilter("ignore", ConvergenceWarning)
     subset = zip(a_test[:cgnn_sets], b_test[:cgnn_sets], strict=True)
     cdt_anm = np.array([ANM().predict_proba(pair) for pair in subset])
-acc = {name: accuracy(s, truth) for name, s in scores.items()}
-acc["CGNN"] = accuracy(cgnn, truth[:cgnn_sets])
-print(f"{'method':>10} {'right':>8} {'accuracy':>9}   95% interval (Clopper–Pearson)")
-for name, s in [*scores.items(), ("CGNN", cgnn), ("cdt ANM", cdt_anm)]:
-    right = int(np.sum(np.sign(s) == truth[: len(s)]))
-    ci = stats.binomtest(right, len(s)).proportion_ci(method="exact")
-    print(f"{name:>10} {right:>4}/{len(s):<3} {right / len(s):9.3f}   [{ci.low:.3f}, {ci.high:.3f}]")
+tallies = {name: tally(s, truth) for name, s in scores.items()}
+tallies["CGNN"] = tally(cgnn, truth[:cgnn_sets])
+show({**tallies, "cdt ANM": tally(cdt_anm, truth[:cgnn_sets])})
 same = accuracy(scores["Meta-CGNN"][:cgnn_sets], truth[:cgnn_sets])
 print(f"Meta-CGNN on the same {cgnn_sets} data sets as CGNN: {same:.3f}")
 
@@ -241,23 +251,19 @@ tub_a, tub_b, tub_truth = np.stack(tub_a), np.stack(tub_b), np.array(tub_truth)
 tub_scores = {"Meta-CGNN": causal.meta_cgnn_scores(model, tub_a, tub_b, generator=session.generator),
               "CGNN": causal.cgnn_scores(tub_a, tub_b, steps=cgnn_steps, generator=session.generator),
               **peer_scores(tub_a, tub_b)}
-tub_acc = {name: accuracy(s, tub_truth) for name, s in tub_scores.items()}
-for name, s in tub_scores.items():
-    right = int(np.sum(np.sign(s) == tub_truth))
-    ci = stats.binomtest(right, len(s)).proportion_ci(method="exact")
-    print(f"{name:>10} {right:>3}/{len(s)} = {right / len(s):.3f}   [{ci.low:.3f}, {ci.high:.3f}]")
+tub_tallies = {name: tally(s, tub_truth) for name, s in tub_scores.items()}
+show(tub_tallies)
 
 # %%
 fig, axes = plotting.subplots(1, 2, width=9.0, height=3.2, sharey=True)
-for ax, (title, result, counts) in zip(axes, [
-        ("held-out synthetic", acc, {k: cgnn_sets if k == "CGNN" else n_test for k in acc}),
-        ("Tübingen, n = 50", tub_acc, dict.fromkeys(tub_acc, len(tub_truth)))], strict=True):
-    names = ["Meta-CGNN", "CGNN", "ANM", "IGCI", "RECI", "RECI (cdt)"]
-    ci = [stats.binomtest(round(result[k] * counts[k]), counts[k]).proportion_ci(method="exact") for k in names]
-    ax.bar(names, [result[k] for k in names], color=[plotting.COLORS[i] for i in (0, 5, 1, 2, 3, 4)])
-    low = [result[k] - c.low for k, c in zip(names, ci, strict=True)]
-    high = [c.high - result[k] for k, c in zip(names, ci, strict=True)]
-    ax.errorbar(names, [result[k] for k in names], yerr=[low, high], fmt="none", color="k", capsize=3)
+names = ["Meta-CGNN", "CGNN", "ANM", "IGCI", "RECI", "RECI (cdt)"]
+for ax, (title, result) in zip(axes, [("held-out synthetic", tallies), ("Tübingen, n = 50", tub_tallies)],
+                               strict=True):
+    height = [result[k]["accuracy"] for k in names]
+    ax.bar(names, height, color=[plotting.COLORS[i] for i in (0, 5, 1, 2, 3, 4)])
+    err = [[h - result[k]["low"] for h, k in zip(height, names, strict=True)],
+           [result[k]["high"] - h for h, k in zip(height, names, strict=True)]]
+    ax.errorbar(names, height, yerr=err, fmt="none", color="k", capsize=3)
     ax.axhline(0.5, color="k", lw=1, ls=":")
     ax.set(title=title, ylim=(0, 1))
     ax.tick_params(axis="x", labelrotation=35)
@@ -298,8 +304,8 @@ print(f"Meta-CGNN: {meta_seconds:.4f} s per data set; CGNN ({cgnn_steps} steps p
 # are reported, not asserted.
 
 # %%
-right = int(np.sum(np.sign(scores["Meta-CGNN"]) == truth))
-p_value = stats.binomtest(right, n_test, 0.5, alternative="greater").pvalue
+acc = {name: t["accuracy"] for name, t in tallies.items()}
+p_value = stats.binomtest(tallies["Meta-CGNN"]["right"], n_test, 0.5, alternative="greater").pvalue
 best_peer = max(v for k, v in acc.items() if k != "Meta-CGNN")
 speedup = cgnn_seconds / meta_seconds
 
@@ -324,7 +330,7 @@ repro.record_claim(
         "binomial_p_value": p_value,
         "best_peer_accuracy": best_peer,
         **{f"{key(k)}_accuracy": v for k, v in acc.items() if k != "Meta-CGNN"},
-        **{f"tuebingen_{key(k)}_accuracy": v for k, v in tub_acc.items()},
+        **{f"tuebingen_{key(k)}_accuracy": t["accuracy"] for k, t in tub_tallies.items()},
         "meta_cgnn_seconds_per_set": meta_seconds,
         "cgnn_seconds_per_set": cgnn_seconds,
         "speedup": speedup,
