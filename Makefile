@@ -1,15 +1,22 @@
-# make book: install, execute stale notebooks (Snakemake + papermill), regenerate the status page, build the HTML.
+# make book: install, execute stale notebooks (Snakemake + papermill), regenerate the generated pages, build the HTML.
 # make test: install, build the HTML, then unit, pipeline and browser tests, the stale check, and nbval over every
-#            executed notebook.
+#            executed notebook in the portable kernel.
+# make crosscheck [CPUS="Haswell-v4 EPYC-Rome"] [PAGES="F2 Y3"]: nbval replay on emulated CPUs (qemu-user).
+# make verify [PAGES=...] [SEEDS="1 2"]: re-execute claims into _build/verify and compare their records.
+# make robustness: every claim at 3 seeds other than its published one -> book/_robustness, book/robustness.md.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= $(shell nproc 2>/dev/null || echo 2)
-NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# nbval's kernel is the portable one (dltheory.portable): the same numerics as the kernel that executed the pages
+NBVAL  := --nbval --nbval-kernel-name dltheory --nbval-sanitize-with tests/nbval_sanitize.cfg
+CPUS   ?= Haswell-v4 EPYC-Rome
+PAGES  ?=
+SEEDS  ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test install execute status html unit nbval stale clean
+.PHONY: book test install execute status html unit nbval stale crosscheck verify robustness clean
 
 book: execute html
 	@echo "The book is at $(abspath _build/html/index.html)"
@@ -18,12 +25,15 @@ test: install html unit stale nbval
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# the pins are the whole environment, so no resolver runs: curvlinops' optional backpack would pull a
+	# torchvision that does not run with the CPU build of torch
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m dltheory kernels >/dev/null
 	touch $@
 
 # Content decides what is stale (claim-record hashes vs sources and src/dltheory); Snakemake runs just those.
@@ -46,13 +56,23 @@ html: install $(MATHJAX)
 	$(BIN)/jupyter-book build book --config $(abspath _config.yml) --toc $(abspath book/_toc.yml) --path-output . -W -n --keep-going
 
 unit: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -rs tests
 
 stale: install
 	$(BIN)/python -m dltheory stale
 
+# one pytest per page, CORES at a time (each page runs on one thread): xargs exits non-zero if any page differs
 nbval: install
-	MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/python -m pytest -q $(NBVAL) book
+	ls book/*/*.ipynb | xargs -P $(CORES) -n 1 $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL)
+
+crosscheck: install
+	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c))
+
+verify: install
+	$(BIN)/python -m dltheory verify $(PAGES) $(foreach s,$(SEEDS),--seed $(s))
+
+robustness: install
+	$(BIN)/python -m dltheory robustness $(PAGES)
 
 clean:
 	rm -rf _build .snakemake

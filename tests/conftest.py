@@ -6,8 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# one thread, as the pages run: a test's cost is then its own, not the machine's load
+torch.set_num_threads(1)
 
 # A tiny notebook that follows the house conventions: parameters cell, setup, a printed figure, record_claim.
 GOOD = '''# %% [markdown]
@@ -25,8 +29,10 @@ value = scale * float(session.rng.normal())
 print(f"value = {value:.4f}")
 
 # %%
-repro.record_claim("Z1", title="throwaway", status="reproduced", criterion="none",
-                   measured={"value": value})
+checks = {"finite": abs(value) < float("inf")}
+repro.record_claim("Z1", title="throwaway", status=repro.grade(checks), criterion="value is finite",
+                   checks=checks, measured={"value": value},
+                   controls={"infinite": repro.control("an infinite value", {"finite": False})})
 '''
 
 
@@ -47,3 +53,10 @@ def project(tmp_path):
         "parts:\n  scratch: {report: '999', title: Scratch}\nclaims:\n  Z1: {part: scratch, title: throwaway}\n")
     shutil.copy2(ROOT / "Snakefile", tmp_path / "Snakefile")
     return tmp_path
+
+
+# Default tolerances per dtype for comparisons of two routes to the same number (rounding only)
+TOL = {
+    "float32": dict(rtol=1e-5, atol=1e-6),
+    "float64": dict(rtol=1e-10, atol=1e-12),
+}

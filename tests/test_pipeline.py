@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -10,9 +11,10 @@ import pytest
 import yaml
 
 from conftest import ROOT, cli
-from dltheory import pipeline
+from dltheory.pipeline import layout, pages, parameters, records
 
-NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
+NBVAL = ["--nbval", "--nbval-kernel-name", "dltheory", "--nbval-sanitize-with",
+         str(ROOT / "tests" / "nbval_sanitize.cfg")]
 
 
 def published(project):
@@ -45,7 +47,7 @@ def test_run_publishes_page_and_complete_record(project):
     src = project / "notebooks" / "scratch" / "z1-throwaway.py"
     assert record["id"] == "Z1" and record["status"] == "reproduced"
     assert record["parameters"] == {"seed": 0, "scale": 2.5} and record["seed"] == 0
-    assert record["source_sha256"] == pipeline.sha256(src)
+    assert record["source_sha256"] == records.sha256(src)
     assert record["notebook"] == "book/scratch/z1-throwaway.ipynb"
     assert "value = " in page.read_text()
     assert "Z1" in (project / "book" / "status.md").read_text()
@@ -93,13 +95,20 @@ def test_failed_run_with_out_keeps_its_notebook_for_inspection(project, tmp_path
 
 
 def test_no_change_rebuild_executes_nothing(project):
-    # after a run, sync marks the page current and Snakemake has nothing to do; editing src/ makes it stale
+    # after a run, sync marks the page current and Snakemake has nothing to do; editing a module the page imports
+    # makes it stale, adding one it does not import does not
     assert cli("run", "Z1", cwd=project).returncode == 0
     assert cli("sync", cwd=project).stdout == ""
     snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
     r = subprocess.run([snakemake, "--cores", "1", "--dry-run"], cwd=project, capture_output=True, text=True)
     assert "Nothing to be done" in r.stdout + r.stderr
-    (project / "src" / "dltheory" / "new.py").write_text("x = 1\n")
+    pkg = project / "src" / "dltheory"
+    for name in ("__init__.py", "repro.py", "portable.py"):  # the modules Z1 imports, as they ran
+        shutil.copy2(ROOT / "src" / "dltheory" / name, pkg / name)
+    assert cli("sync", cwd=project).stdout == ""  # the same code: still current
+    (pkg / "new.py").write_text("x = 1\n")  # a module Z1 does not import
+    assert cli("sync", cwd=project).stdout == ""
+    (pkg / "repro.py").write_text((pkg / "repro.py").read_text() + "\n# an edit\n")
     assert "stale: notebooks/scratch/z1-throwaway.py" in cli("sync", cwd=project).stdout
     r = subprocess.run([snakemake, "--cores", "1", "--dry-run"], cwd=project, capture_output=True, text=True)
     assert "execute" in r.stdout and "Nothing to be done" not in r.stdout
@@ -136,7 +145,7 @@ def test_nbval_catches_a_changed_result(project):
 
 
 def test_status_page_lists_every_claim_record():
-    text = pipeline.status_page(ROOT)
+    text = pages.status_page(ROOT)
     for rec in (ROOT / "book" / "_claims").glob("*.json"):
         r = json.loads(rec.read_text())
         assert f"| [{r['id']}](" in text and f"**{r['status']}**" in text
@@ -144,16 +153,16 @@ def test_status_page_lists_every_claim_record():
 
 def test_generated_pages_are_current():
     # status.md, the report pages' tables and the front page's table match the claim records
-    for path, text in pipeline.generated_pages(ROOT).items():
+    for path, text in pages.generated_pages(ROOT).items():
         assert path.read_text() == text, f"{path.relative_to(ROOT)} is out of date: run python -m dltheory status"
 
 
 def test_every_claim_record_is_in_the_catalogue():
-    claims = pipeline.catalogue(ROOT)["claims"]
+    claims = layout.catalogue(ROOT)["claims"]
     for rec in (ROOT / "book" / "_claims").glob("*.json"):
         assert rec.stem in claims, f"{rec.name} has no entry in book/claims.yml"
-    for src in pipeline.sources(ROOT):
-        assert claims[pipeline.claim_id(src)]["part"] == src.parent.name, src
+    for src in layout.sources(ROOT):
+        assert claims[layout.claim_id(src)]["part"] == src.parent.name, src
 
 
 def test_environment_yml_agrees_with_requirements():
@@ -178,8 +187,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_sources_have_one_parameters_cell_with_a_seed():
-    for src in pipeline.sources(ROOT):
-        params = pipeline.read_parameters(src)
+    for src in layout.sources(ROOT):
+        params = parameters.read_parameters(src)
         assert isinstance(params.get("seed"), int), src
 
 
@@ -195,6 +204,36 @@ def test_published_pages_name_no_machine_paths():
 
 def test_every_notebook_is_published_and_current():
     # the stale check of `make test`: a source edited without re-execution fails here
-    assert pipeline.stale(ROOT) == []
+    assert records.stale(ROOT) == []
 
 
+
+
+def test_parameters_keep_their_types_through_the_runner(project):
+    # a float in exponent notation, a list and a bool reach the kernel as the same values and types
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    check = 'assert (type(tol), type(sizes), flag) == (float, list, True), tol\n'
+    src.write_text(src.read_text().replace("scale = 2.5", "scale = 2.5\ntol = 1e-08\nsizes = [1, 2]\nflag = True")
+                   .replace('print(f"value', check + 'print(f"value'))
+    r = cli("run", "Z1", "-p", "tol", "1e-09", cwd=project)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(),
+                    reason="no CUDA device here: the page's CUDA run is checked only where one is present")
+def test_a_page_runs_on_cuda_with_its_published_verdict(tmp_path):
+    # the device convention end to end: F2 with `-p device cuda` reaches the status it was published with
+    from dltheory.pipeline.runner import execute
+
+    _, rec = execute(ROOT, "F2", [("device", "cuda")], out=tmp_path)
+    published = json.loads(layout.record_path(ROOT, "F2").read_text())
+    assert json.loads(rec.read_text())["status"] == published["status"]
+
+
+def test_a_page_depends_on_the_modules_it_imports_and_no_others():
+    # T3 imports only repro; K1 imports fisher: a change to fisher must move K1's package hash and not T3's.
+    # The closure follows imports between modules (repro imports portable).
+    t3, k1 = (layout.find_source(ROOT, cid) for cid in ("T3", "K1"))
+    deps = {p.name for p in records.dependencies(ROOT, t3)}
+    assert {"repro.py", "portable.py", "__init__.py"} <= deps and "fisher.py" not in deps
+    assert "fisher.py" in {p.name for p in records.dependencies(ROOT, k1)}

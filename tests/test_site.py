@@ -175,10 +175,11 @@ def test_result_pages_have_math_figures_and_provenance(site, browser):
         doc = nb.relative_to(ROOT / "book").with_suffix("").as_posix()
         record = json.loads((ROOT / "book" / "_claims" / f"{nb.stem.split('-')[0].upper()}.json").read_text())
         v = Visit(browser, site, f"{doc}.html")
-        assert v.mjx > 0, f"{doc}: no typeset math"
+        out_of_reach = record["status"] == "out of reach"  # nothing was run there: no figure or formula owed
+        assert out_of_reach or v.mjx > 0, f"{doc}: no typeset math"
         n_figures = sum(1 for c in json.loads(nb.read_text())["cells"] for o in c.get("outputs", [])
                         if "image/png" in o.get("data", {}))
-        assert v.images >= n_figures > 0, (doc, v.images, n_figures)
+        assert v.images >= n_figures and (out_of_reach or n_figures > 0), (doc, v.images, n_figures)
         assert f"Claim {record['id']}: {record['status']}." in v.text
         assert record["source_sha256"][:12] in v.text
 

@@ -1,16 +1,26 @@
-"""``python -m dltheory``: run one notebook, regenerate the status page, check the book is current.
+"""``python -m dltheory``: run one notebook, regenerate the generated pages, check and verify the book.
 
     python -m dltheory run Y2 [-p NAME VALUE ...] [--out DIR]
-    python -m dltheory list | status | stale [--package] | sync
+    python -m dltheory verify [ID ...] [--seed N ...]
+    python -m dltheory crosscheck [ID ...] [--cpu MODEL ...]
+    python -m dltheory robustness [ID ...] [--count 3]
+    python -m dltheory list | status | stale [--package] | sync | kernels [--cpu MODEL ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-from dltheory import pipeline
+from dltheory import portable
+from dltheory.pipeline import BadInput, PipelineError, layout, pages, records, verify
+from dltheory.pipeline.runner import execute
+
+CPUS = ("Haswell-v4", "EPYC-Rome")  # one Intel and one AMD model that QEMU 7.2 emulates
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,39 +30,113 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="claim id, e.g. Y2")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     run.add_argument("--out", type=Path, help="write the notebook and claim record here; book/ stays as is")
+    ver = sub.add_parser("verify", help="re-execute claims into a scratch folder and compare with their records")
+    ver.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
+    ver.add_argument("--seed", type=int, action="append", help="run at this seed instead of the published one")
+    ver.add_argument("--scratch", type=Path, default=Path("_build/verify"), help="where the runs go")
+    cc = sub.add_parser("crosscheck", help="replay published pages with nbval on emulated CPUs (qemu-x86_64)")
+    cc.add_argument("ids", nargs="*", help="claim ids (default: every page)")
+    cc.add_argument("--cpu", action="append", help=f"QEMU CPU model (default: {' '.join(CPUS)})")
+    rb = sub.add_parser("robustness", help="run claims at other seeds into book/_robustness, regenerate the page")
+    rb.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
+    rb.add_argument("--count", type=int, default=3, help="seeds other than the published one")
     sub.add_parser("list", help="the claim ids and their sources")
-    sub.add_parser("status", help="regenerate book/status.md from the claim records")
+    sub.add_parser("status", help="regenerate the status, robustness and report tables from the claim records")
     st = sub.add_parser("stale", help="exit 1 if a published page is out of date with its source")
     st.add_argument("--package", action="store_true", help="also when src/dltheory changed since execution")
     sub.add_parser("sync", help="mark current pages done for Snakemake; print the stale sources")
+    kn = sub.add_parser("kernels", help="install the portable Jupyter kernel 'dltheory' (and emulated ones)")
+    kn.add_argument("--cpu", action="append", default=[], help="also a kernel on this emulated QEMU CPU model")
     return ap
+
+
+def _pages_of(root: Path, ids: list[str]) -> list[Path]:
+    found = [layout.find_source(root, i) for i in ids] if ids else layout.sources(root)
+    return [layout.published_path(root, s) for s in found]
+
+
+def crosscheck(root: Path, ids: list[str], cpus: list[str]) -> int:
+    """nbval replay of the pages of ``ids`` in kernels on each emulated CPU, the CPUs in parallel; exit code."""
+    if portable.qemu() is None:
+        raise BadInput("qemu-x86_64 not found: install Debian's qemu-user package")
+    targets = [str(p.relative_to(root)) for p in _pages_of(root, ids)]
+    procs = {}
+    for cpu in cpus:
+        portable.install_kernel(cpu)
+        log = root / "_build" / "crosscheck" / f"{cpu}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+               "--nbval-kernel-name", portable.kernel_name(cpu), "--nbval-sanitize-with",
+               "tests/nbval_sanitize.cfg", "--nbval-kernel-startup-timeout", "900", *targets]
+        procs[cpu] = (subprocess.Popen(cmd, cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT), log)
+        print(f"replaying {len(targets)} page(s) on an emulated {cpu} (log: {log.relative_to(root)})", flush=True)
+    failed = []
+    for cpu, (proc, log) in procs.items():
+        code = proc.wait()
+        summary = next((ln for ln in reversed(log.read_text().splitlines()) if ln.strip()), "")
+        print(f"{cpu}: {'identical' if code == 0 else 'DIFFERENT'} ({summary.strip('= ')})")
+        if code:
+            failed.append(cpu)
+    return 1 if failed else 0
+
+
+def robustness(root: Path, ids: list[str], count: int) -> int:
+    """Each claim at ``count`` seeds other than its published one; records kept in ``book/_robustness``."""
+    ids = ids or records.published_ids(root)
+    keep = root / "book" / "_robustness"
+    keep.mkdir(exist_ok=True)
+    scratch = root / "_build" / "robustness"
+    for cid in ids:
+        seed = records.read_record(layout.record_path(root, cid))["seed"]
+        outcomes = verify.verify(root, [cid], verify.other_seeds(seed, count), scratch,
+                                 progress=lambda m: print(m, flush=True))
+        print(verify.table(outcomes))
+        for o in outcomes:
+            if o.record is not None:
+                shutil.copyfile(scratch / o.claim / f"seed{o.seed}" / f"{o.claim}.json",
+                                keep / f"{o.claim}-seed{o.seed}.json")
+    pages.write_pages(root)
+    print(f"wrote {root / 'book' / 'robustness.md'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        root = pipeline.project_root()
+        root = layout.project_root()
         if args.command == "run":
-            nb, rec = pipeline.execute(root, args.name, args.parameter, out=args.out)
+            nb, rec = execute(root, args.name, args.parameter, out=args.out)
             if args.out is None:
-                pipeline.write_status(root)
-            print(f"wrote {nb} and {rec}")
+                pages.write_pages(root)
+            print(f"wrote {os.path.relpath(nb)} and {os.path.relpath(rec)}")
+        elif args.command == "verify":
+            outcomes = verify.verify(root, args.ids, args.seed, args.scratch.resolve(),
+                                     progress=lambda m: print(m, flush=True))
+            print(verify.table(outcomes))
+            return 0 if all(o.ok for o in outcomes) else 1
+        elif args.command == "crosscheck":
+            return crosscheck(root, args.ids, args.cpu or list(CPUS))
+        elif args.command == "robustness":
+            return robustness(root, args.ids, args.count)
         elif args.command == "list":
-            for s in pipeline.sources(root):
-                print(f"{pipeline.claim_id(s)}\t{s.relative_to(root)}")
+            for s in layout.sources(root):
+                print(f"{layout.claim_id(s)}\t{s.relative_to(root)}")
         elif args.command == "status":
-            print(f"wrote {pipeline.write_status(root)}")
+            print(f"wrote {pages.write_pages(root)}")
         elif args.command == "stale":
-            problems = pipeline.stale(root, package=args.package)
+            problems = records.stale(root, package=args.package)
             for p in problems:
                 print(p)
             if problems:
                 return 1
             print("every published page is current with its source")
         elif args.command == "sync":
-            for s in pipeline.sync_stamps(root):
+            for s in records.sync_stamps(root):
                 print(f"stale: {s.relative_to(root)}")
-    except pipeline.PipelineError as e:
+        elif args.command == "kernels":
+            for cpu in [None, *args.cpu]:
+                print(f"installed {portable.install_kernel(cpu)}")
+    except PipelineError as e:
         print(f"dltheory: error: {e}", file=sys.stderr)
         return e.exit_code
     return 0
