@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from dltheory import data
 from dltheory import estimation as est
 
 
@@ -41,15 +42,37 @@ def test_oracle_tuning_picks_the_setting_with_the_smallest_true_error():
     # spline knots on clean data of the target: more knots reduce the error; failing settings count as infinite
     x = np.sort(np.random.default_rng(2).uniform(0, 1, 400))
     grid = np.linspace(0, 1, 2001)
-    err, best = est.oracle_tuned(est.spline_fit, x, est.jump_target(x), [2, 20, 60, 10_000], grid)
+    err, best = est.oracle_tuned(est.spline_fit, x, data.jump_target(x), [2, 20, 60, 10_000], grid,
+                                 data.jump_target(grid))
     assert best == 60 and np.isfinite(err)
+
+
+def test_per_seed_slopes_match_a_regression_per_row():
+    # each row's least-squares slope, against numpy's polyfit on that row
+    n = np.array([64, 128, 256, 512])
+    errors = np.exp(np.random.default_rng(4).normal(size=(3, 4))) * n[None] ** -0.5
+    expected = [np.polyfit(np.log(n), np.log(e), 1)[0] for e in errors]
+    np.testing.assert_allclose(est.slopes(n, errors), expected, rtol=1e-12)
 
 
 @pytest.mark.slow
 def test_relu_network_fits_the_jump_better_than_its_mean():
     # a short training run already explains most of the target's variance
-    x, y = est.sample(256, 0.1, np.random.default_rng(3))
+    x, y = data.regression(data.jump_target, 256, 0.1, np.random.default_rng(3))
     grid = np.linspace(0, 1, 1001)
-    f = est.relu_fit(x, y, steps=1500, generator=torch.Generator().manual_seed(0))
-    truth = est.jump_target(grid)
-    assert np.mean((f(grid) - truth) ** 2) < 0.05 * np.var(truth)
+    f = est.relu_fit(x[None], y[None], steps=1500, generator=torch.Generator().manual_seed(0))
+    truth = data.jump_target(grid)
+    assert np.mean((f.predict(grid)[0] - truth) ** 2) < 0.05 * np.var(truth)
+
+
+def test_batched_networks_train_as_if_alone():
+    # network 0 of a batch ends the same whatever network 1 is trained on: the batch couples nothing
+    rng = np.random.default_rng(5)
+    x, y = (np.stack(v) for v in zip(*(data.regression(data.jump_target, 32, 0.1, rng) for _ in range(2))))
+    other = y.copy()
+    other[1] = -3 * y[1] + 5
+    grid = np.linspace(0, 1, 11)
+    fits = [est.relu_fit(x, t, width=8, depth=2, steps=50, generator=torch.Generator().manual_seed(0)).predict(grid)
+            for t in (y, other)]
+    np.testing.assert_array_equal(fits[0][0], fits[1][0])
+    assert np.abs(fits[0][1] - fits[1][1]).max() > 1e-2  # while network 1 did see its own data

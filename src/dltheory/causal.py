@@ -18,7 +18,6 @@ gretton2008hsic, bloebaum2018reci.
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -27,107 +26,13 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from torch import nn
 
-__all__ = ["MECHANISMS", "NOISES", "Pair", "sample_pair", "sample_pairs", "standardise", "joint_mmd2", "MetaCGNN",
-           "meta_train", "meta_cgnn_scores", "cgnn_scores", "hsic", "reci_score", "anm_score"]
+from dltheory import kernels, nets
+from dltheory.data import Pair
 
-MECHANISMS = ("network", "polynomial", "sigmoid", "periodic")
-NOISES = ("gaussian", "uniform", "laplace", "multiplicative")
+__all__ = ["BANDWIDTHS", "MetaCGNN", "meta_train", "meta_cgnn_scores", "cgnn_scores", "reci_score", "anm_score",
+           "igci_score", "cdt_reci_score", "peer_scores", "oriented"]
+
 BANDWIDTHS = (0.1, 0.3, 1.0, 3.0)
-
-
-class Pair(NamedTuple):
-    """One cause–effect sample: ``a``, ``b`` shape (n,), standardised; ``direction`` is +1 when a causes b, else
-    -1; ``mechanism`` and ``noise`` name how it was made."""
-
-    a: np.ndarray
-    b: np.ndarray
-    direction: int
-    mechanism: str
-    noise: str
-
-
-def standardise(v: np.ndarray) -> np.ndarray:
-    """``v`` shifted and scaled to mean 0 and standard deviation 1 (along the last axis)."""
-    v = np.asarray(v, dtype=float)
-    sd = v.std(-1, keepdims=True)
-    if np.any(sd == 0):
-        raise ValueError("cannot standardise a constant sample")
-    return (v - v.mean(-1, keepdims=True)) / sd
-
-
-def _cause(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` draws of a cause: a Gaussian mixture with 1–3 components of random means, spreads and weights."""
-    k = rng.integers(1, 4)
-    means = rng.normal(0, 1.5, k)
-    sds = rng.uniform(0.3, 1.0, k)
-    comp = rng.choice(k, size=n, p=rng.dirichlet(np.ones(k)))
-    return means[comp] + sds[comp] * rng.standard_normal(n)
-
-
-def _mechanism(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random nonlinear function of the standardised cause ``x`` (n,), of the family ``name``."""
-    if name == "network":  # a random one-hidden-layer tanh network with 8 units
-        w, c, v = rng.normal(0, 1.5, 8), rng.normal(0, 1, 8), rng.normal(0, 1, 8)
-        return np.tanh(np.outer(x, w) + c) @ v
-    if name == "polynomial":  # a cubic with a random leading sign
-        c = rng.normal(0, 1, 3)
-        return c[0] * x + c[1] * x**2 + rng.choice([-1, 1]) * rng.uniform(0.3, 1) * x**3
-    if name == "sigmoid":
-        return rng.uniform(1, 4) / (1 + np.exp(-rng.uniform(1, 4) * (x - rng.normal(0, 0.5))))
-    if name == "periodic":
-        return np.sin(rng.uniform(1, 3) * x + rng.uniform(0, 2 * np.pi)) + rng.uniform(-1, 1) * x
-    raise ValueError(f"unknown mechanism {name!r}; expected one of {MECHANISMS}")
-
-
-def sample_pair(n: int, rng: np.random.Generator, *, mechanism: str | None = None, noise: str | None = None,
-                noise_scale: tuple[float, float] = (0.1, 0.5)) -> Pair:
-    r"""One synthetic cause–effect pair of ``n`` points, its order randomised.
-
-    The cause :math:`x` is a Gaussian mixture; the effect is :math:`y = f(x) + \sigma e` (``noise`` one of
-    ``gaussian``, ``uniform``, ``laplace``, each of unit variance) or :math:`y = \exp(f(x)/2 + \sigma e)`
-    (``multiplicative``), with :math:`f` a random function of the family ``mechanism`` scaled to unit variance
-    and :math:`\sigma` uniform on ``noise_scale``. Both variables are standardised; with probability 1/2 they are
-    returned as (effect, cause) and ``direction`` is -1. Unset families are drawn uniformly.
-    """
-    mechanism = mechanism or MECHANISMS[rng.integers(len(MECHANISMS))]
-    noise = noise or NOISES[rng.integers(len(NOISES))]
-    if noise not in NOISES:
-        raise ValueError(f"unknown noise {noise!r}; expected one of {NOISES}")
-    x = standardise(_cause(n, rng))
-    f = standardise(_mechanism(mechanism, x, rng))
-    sigma = rng.uniform(*noise_scale)
-    e = {"gaussian": lambda: rng.standard_normal(n), "multiplicative": lambda: rng.standard_normal(n),
-         "uniform": lambda: rng.uniform(-np.sqrt(3), np.sqrt(3), n),
-         "laplace": lambda: rng.laplace(0, 1 / np.sqrt(2), n)}[noise]()
-    y = np.exp(f / 2 + sigma * e) if noise == "multiplicative" else f + sigma * e
-    y = standardise(y)
-    if rng.random() < 0.5:
-        return Pair(x, y, 1, mechanism, noise)
-    return Pair(y, x, -1, mechanism, noise)
-
-
-def sample_pairs(count: int, n: int, rng: np.random.Generator, **kwargs) -> list[Pair]:
-    """``count`` independent pairs from :func:`sample_pair` (keywords passed on)."""
-    return [sample_pair(n, rng, **kwargs) for _ in range(count)]
-
-
-def joint_mmd2(cause: torch.Tensor, effect: torch.Tensor, generated: torch.Tensor, *,
-               bandwidths: tuple[float, ...] = BANDWIDTHS) -> torch.Tensor:
-    r"""Biased (V-statistic) squared MMD between the joint samples :math:`(x_i, y_i)` and :math:`(x_i, \hat y_i)`.
-
-    ``cause`` x, ``effect`` y and ``generated`` :math:`\hat y` have shape (B, n); the result has shape (B,). The
-    kernel is :math:`\sum_s \exp(-\lVert u - v\rVert^2 / 2s^2)` over ``bandwidths``. Both samples share the
-    cause, so each Gaussian factorises into a cause part, computed once, and an effect part.
-    """
-    gammas = [1 / (2 * s**2) for s in bandwidths]
-    dx2 = (cause.unsqueeze(2) - cause.unsqueeze(1)).square()  # (B, n, n)
-    kx = [torch.exp(-g * dx2) for g in gammas]
-
-    def mean_kernel(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        dy2 = (u.unsqueeze(2) - v.unsqueeze(1)).square()  # (B, n, n)
-        return sum((k * torch.exp(-g * dy2)).mean((1, 2)) for k, g in zip(kx, gammas, strict=True))
-
-    return mean_kernel(effect, effect) + mean_kernel(generated, generated) - 2 * mean_kernel(effect, generated)
 
 
 class MetaCGNN(nn.Module):
@@ -141,14 +46,9 @@ class MetaCGNN(nn.Module):
     def __init__(self, *, width: int = 32, embedding: int = 16, depth: int = 2, noise_dim: int = 1,
                  generator: torch.Generator | None = None):
         super().__init__()
-        device = generator.device if generator is not None else None
 
-        def linear(i: int, o: int) -> nn.Linear:  # PyTorch's default initialisation, drawn from ``generator``
-            lin = nn.Linear(i, o, device=device)
-            with torch.no_grad():
-                lin.weight.uniform_(-(i**-0.5), i**-0.5, generator=generator)
-                lin.bias.uniform_(-(i**-0.5), i**-0.5, generator=generator)
-            return lin
+        def linear(i: int, o: int) -> nn.Linear:
+            return nets.linear(i, o, generator=generator)
 
         self.noise_dim = noise_dim
         self.phi = nn.Sequential(linear(2, width), nn.ReLU(), linear(width, width), nn.ReLU())
@@ -178,11 +78,11 @@ class MetaCGNN(nn.Module):
         total = 0
         for _ in range(n_draws):
             noise = torch.randn(*cause.shape, self.noise_dim, generator=generator, device=cause.device)
-            total = total + joint_mmd2(cause, effect, self(cause, z, noise))
+            total = total + kernels.joint_mmd2(cause, effect, self(cause, z, noise), BANDWIDTHS)
         return total / n_draws
 
 
-def _oriented(pairs: list[Pair], device) -> tuple[torch.Tensor, torch.Tensor]:
+def oriented(pairs: list[Pair], device=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(cause, effect), each shape (B, n), of ``pairs`` put in their causal order."""
     causes = np.stack([p.a if p.direction == 1 else p.b for p in pairs])
     effects = np.stack([p.b if p.direction == 1 else p.a for p in pairs])
@@ -197,7 +97,7 @@ def meta_train(model: MetaCGNN, pairs: list[Pair], *, steps: int = 2000, batch: 
     Returns the loss per step, shape (steps,).
     """
     device = next(model.parameters()).device
-    cause, effect = _oriented(pairs, device)
+    cause, effect = oriented(pairs, device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = np.empty(steps)
@@ -235,22 +135,19 @@ def cgnn_scores(a: np.ndarray, b: np.ndarray, *, hidden: int = 20, steps: int = 
     ``eval_draws`` noise draws (Goudet et al.'s pairwise CGNN, one run). The 2B networks are trained as one batch:
     Adam acts elementwise, so this is the same as training each alone.
     """
-    device = generator.device if generator is not None else torch.device("cpu")
+    device = nets.device_of(generator)
     a, b = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in (a, b))
     cause, effect = torch.cat([a, b]), torch.cat([b, a])  # (2B, n): first a→b, then b→a
     m, n = cause.shape
-
-    def init(*shape: int, fan_in: int) -> torch.Tensor:
-        bound = fan_in**-0.5
-        return ((torch.rand(*shape, generator=generator, device=device) * 2 - 1) * bound).requires_grad_()
-
-    w1, c1 = init(m, 2, hidden, fan_in=2), init(m, 1, hidden, fan_in=2)
-    w2, c2 = init(m, hidden, 1, fan_in=hidden), init(m, 1, 1, fan_in=hidden)
+    w1, c1 = nets.uniform(m, 2, hidden, fan_in=2, generator=generator), nets.uniform(m, 1, hidden, fan_in=2,
+                                                                                     generator=generator)
+    w2, c2 = (nets.uniform(m, hidden, 1, fan_in=hidden, generator=generator),
+              nets.uniform(m, 1, 1, fan_in=hidden, generator=generator))
 
     def fit() -> torch.Tensor:
         noise = torch.randn(m, n, 1, generator=generator, device=device)
         h = torch.relu(torch.cat([cause.unsqueeze(-1), noise], -1) @ w1 + c1)  # (2B, n, hidden)
-        return joint_mmd2(cause, effect, (h @ w2 + c2).squeeze(-1))  # (2B,)
+        return kernels.joint_mmd2(cause, effect, (h @ w2 + c2).squeeze(-1), BANDWIDTHS)  # (2B,)
 
     opt = torch.optim.Adam([w1, c1, w2, c2], lr=lr)
     for _ in range(steps):
@@ -260,24 +157,6 @@ def cgnn_scores(a: np.ndarray, b: np.ndarray, *, hidden: int = 20, steps: int = 
     with torch.no_grad():
         score = sum(fit() for _ in range(eval_draws)) / eval_draws
     return (score[len(a):] - score[: len(a)]).cpu().numpy()
-
-
-def _gram(x: np.ndarray) -> np.ndarray:
-    """Gaussian Gram matrix (n, n) of ``x`` (n,) with the median-distance bandwidth."""
-    d2 = np.subtract.outer(x, x) ** 2
-    upper = d2[np.triu_indices(len(x), 1)]
-    return np.exp(-d2 / np.median(upper[upper > 0]))
-
-
-def hsic(x: np.ndarray, y: np.ndarray) -> float:
-    r"""Biased HSIC statistic :math:`\frac1n \operatorname{tr}(K H L H)` of ``x``, ``y`` shape (n,).
-
-    Gaussian kernels :math:`\exp(-(u - v)^2 / \mathrm{med})`, med the median of the nonzero squared distances
-    (the median heuristic of Gretton et al.; ties, common in real data, are left out of the median).
-    """
-    n = len(x)
-    h = np.eye(n) - 1 / n
-    return float(np.sum((h @ _gram(x) @ h) * (h @ _gram(y) @ h)) / n)
 
 
 def reci_score(cause: np.ndarray, effect: np.ndarray, *, degree: int = 3) -> float:
@@ -296,4 +175,32 @@ def anm_score(cause: np.ndarray, effect: np.ndarray) -> float:
     with warnings.catch_warnings():  # a hyper-parameter at its bound is expected (e.g. no noise) and harmless
         warnings.simplefilter("ignore", ConvergenceWarning)
         gp = GaussianProcessRegressor(kernel, normalize_y=True).fit(cause[:, None], effect)
-    return hsic(cause, effect - gp.predict(cause[:, None]))
+    residual = effect - gp.predict(cause[:, None])
+    return float(kernels.hsic(torch.as_tensor(cause), torch.as_tensor(residual)))
+
+
+def _cdt():
+    with warnings.catch_warnings():  # cdt announces at import whether it found a GPU
+        warnings.simplefilter("ignore")
+        from cdt.causality import pairwise
+    return pairwise
+
+
+def igci_score(a: np.ndarray, b: np.ndarray) -> float:
+    """cdt's IGCI (entropy estimator, Gaussian reference measure) as shipped: positive when a -> b."""
+    return float(_cdt().IGCI().predict_proba((a, b)))
+
+
+def cdt_reci_score(a: np.ndarray, b: np.ndarray) -> float:
+    """cdt's RECI as shipped (its regression keeps only the cubic feature): positive when a -> b."""
+    return float(_cdt().RECI().predict_proba((a, b)))
+
+
+def peer_scores(pairs: list[Pair]) -> dict[str, np.ndarray]:
+    """Direction scores (positive: a -> b) of the peers on ``pairs``: our ANM and RECI, cdt's IGCI and RECI."""
+    return {
+        "ANM": np.array([anm_score(p.b, p.a) - anm_score(p.a, p.b) for p in pairs]),
+        "IGCI": np.array([igci_score(p.a, p.b) for p in pairs]),
+        "RECI": np.array([reci_score(p.b, p.a) - reci_score(p.a, p.b) for p in pairs]),
+        "RECI (cdt)": np.array([cdt_reci_score(p.a, p.b) for p in pairs]),
+    }

@@ -10,7 +10,7 @@ target sample :math:`\nu`, with the discriminator at its optimum at every step:
   primal replaces the distance :math:`r` by the Huber cost :math:`r^2/2\lambda` (:math:`r \le \lambda`),
   :math:`r - \lambda/2` (else); the gradient is :math:`1/(m\lambda)`-Lipschitz per particle.
 * :func:`mmd_loss`: squared MMD with a Gaussian kernel of bandwidth s, smooth with constant at most
-  :math:`4/(m s^2)` (:func:`mmd_smoothness`).
+  :math:`6/(m s^2)` (:func:`mmd_smoothness`).
 
 References: chu2020smoothness, flamary2021pot.
 """
@@ -24,8 +24,10 @@ import ot
 import torch
 from torch import nn
 
-__all__ = ["w1_loss", "smoothed_w1_loss", "mmd_loss", "mmd_smoothness", "descend", "Critic", "Generator",
-           "train_gan", "critic_constants", "w2_distance"]
+from dltheory import kernels, nets
+
+__all__ = ["w1_loss", "smoothed_w1_loss", "mmd_loss", "mmd_smoothness", "gradient_lipschitz", "descend", "critic",
+           "generator_net", "VARIANTS", "train_gan", "CriticConstants", "critic_constants", "w2_distance"]
 
 
 def _plan(x: np.ndarray, y: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -53,28 +55,40 @@ def smoothed_w1_loss(x: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, n
 
 
 def mmd_loss(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[float, np.ndarray]:
-    """Squared MMD with :math:`k(a, b) = e^{-|a-b|^2 / 2s^2}` (V-statistic); value and gradient (m, d)."""
-    def gram(a, b):
-        d = a[:, None] - b[None]
-        return np.exp(-(d**2).sum(-1) / (2 * bandwidth**2)), d
-
-    kxx, dxx = gram(x, x)
-    kxy, dxy = gram(x, y)
-    kyy, _ = gram(y, y)
-    m, n = len(x), len(y)
-    value = kxx.mean() - 2 * kxy.mean() + kyy.mean()
-    # d/dx_i of k(x_i, b) = -k (x_i - b) / s^2; the x-x term counts each pair twice
-    grad = (-2 / m**2 * np.einsum("ij,ijd->id", kxx, dxx) + 2 / (m * n) * np.einsum("il,ild->id", kxy, dxy))
-    return float(value), grad / bandwidth**2
+    """Squared MMD (:func:`dltheory.kernels.mmd2`, Gaussian kernel of bandwidth s) between the particles ``x``
+    (m, d) and the target ``y`` (n, d); value and gradient in x (m, d) by autograd, in float64."""
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    value = kernels.mmd2(xt, torch.as_tensor(y, dtype=torch.float64), bandwidth)
+    (grad,) = torch.autograd.grad(value, xt)
+    return value.item(), grad.numpy()
 
 
 def mmd_smoothness(m: int, bandwidth: float) -> float:
-    """An upper bound :math:`L = 4/(m s^2)` on the Hessian norm of :func:`mmd_loss` in the particles.
+    """An upper bound :math:`L = 6/(m s^2)` on the Hessian norm of :func:`mmd_loss` in the particles.
 
-    Derivation: :math:`\\|\\nabla^2 e^{-|u|^2/2s^2}\\| \\le 1/s^2`; the particle-particle term contributes at most
-    :math:`2/(m s^2)` (a graph Laplacian of the m particles), the particle-target term at most :math:`2/(m s^2)`.
+    Derivation: :math:`\\|\\nabla^2 e^{-|u|^2/2s^2}\\| \\le 1/s^2`. The particle-particle term's Hessian is a block
+    Laplacian over the m particles with weights :math:`2/m^2`, of norm at most
+    :math:`2(m-1) \\cdot 2/(m^2 s^2) < 4/(m s^2)`; the particle-target term adds at most :math:`2/(m s^2)`.
     """
-    return 4 / (m * bandwidth**2)
+    return 6 / (m * bandwidth**2)
+
+
+def gradient_lipschitz(loss, x: np.ndarray, radius: float, rng: np.random.Generator, *, probes: int = 20) -> float:
+    r"""A measured smoothness constant of a particle loss at ``x`` (m, d): the largest
+    :math:`\|\nabla J(x + \delta) - \nabla J(x)\| / \|\delta\|` over ``probes`` random perturbations of norm
+    ``radius``. Bounded as the radius shrinks for a smooth loss; growing like 1/radius where the gradient jumps.
+    Losses minimised over transport plans are smooth only between plan switches: probe with radii that keep the
+    plan.
+
+    loss : ``x -> (value, gradient)`` as :func:`w1_loss`.
+    """
+    g0 = loss(x)[1]
+    worst = 0.0
+    for _ in range(probes):
+        delta = rng.normal(size=x.shape)
+        delta *= radius / np.linalg.norm(delta)
+        worst = max(worst, float(np.linalg.norm(loss(x + delta)[1] - g0) / radius))
+    return worst
 
 
 def descend(loss_fn, x0: np.ndarray, step: float, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,96 +106,94 @@ def descend(loss_fn, x0: np.ndarray, step: float, n_steps: int) -> tuple[np.ndar
 # Small torch GANs on 2-D data
 
 
-class Critic(nn.Module):
-    """A 2 -> width -> width -> 1 critic with ``relu`` or ``softplus`` activations."""
-
-    def __init__(self, width: int = 64, activation: str = "relu"):
-        super().__init__()
-        act = nn.ReLU if activation == "relu" else nn.Softplus
-        self.net = nn.Sequential(nn.Linear(2, width), act(), nn.Linear(width, width), act(), nn.Linear(width, 1))
-
-    def forward(self, x):
-        return self.net(x)[:, 0]
+#: The three critics of :func:`train_gan`.
+VARIANTS = ("plain", "gradient penalty", "smooth")
 
 
-class Generator(nn.Module):
-    """A 2 -> width -> width -> 2 generator of 2-D points from Gaussian noise."""
-
-    def __init__(self, width: int = 64):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(2, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                                 nn.Linear(width, 2))
-
-    def forward(self, z):
-        return self.net(z)
+def critic(*, width: int = 64, activation: type[nn.Module] = nn.ReLU,
+           generator: torch.Generator | None = None) -> nn.Sequential:
+    """A 2 -> width -> width -> 1 critic (:func:`dltheory.nets.mlp`), drawn from ``generator`` on its device."""
+    return nets.mlp([2, width, width, 1], activation=activation, generator=generator)
 
 
-def _gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, generator) -> torch.Tensor:
+def generator_net(*, width: int = 64, generator: torch.Generator | None = None) -> nn.Sequential:
+    """A 2 -> width -> width -> 2 ReLU generator of 2-D points from standard Gaussian noise."""
+    return nets.mlp([2, width, width, 2], generator=generator)
+
+
+def _gradient_penalty(f: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator) -> torch.Tensor:
     eps = torch.rand(real.shape[0], 1, generator=generator, device=real.device)
     mid = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (g,) = torch.autograd.grad(critic(mid).sum(), mid, create_graph=True)
+    (g,) = torch.autograd.grad(f(mid).sum(), mid, create_graph=True)
     return ((g.norm(dim=1) - 1) ** 2).mean()
 
 
 def train_gan(target: torch.Tensor, variant: str, *, steps: int = 1500, critic_steps: int = 3, batch: int = 256,
-              lr: float = 1e-3, generator: torch.Generator | None = None) -> tuple[Generator, Critic, np.ndarray]:
-    """A Wasserstein GAN on 2-D ``target`` samples (N, 2) with one of three critics:
+              lr: float = 1e-3, generator: torch.Generator | None = None
+              ) -> tuple[nn.Sequential, nn.Sequential, np.ndarray]:
+    """A Wasserstein GAN on 2-D ``target`` samples (N, 2) with one of the critics of :data:`VARIANTS`:
 
     ``"plain"``: ReLU critic, weights clipped to [-0.05, 0.05] (the original WGAN constraint);
-    ``"gradient penalty"``: ReLU critic with the penalty :math:`(\\|\\nabla f\\| - 1)^2`, weight 1;
+    ``"gradient penalty"``: ReLU critic with the penalty :math:`(\|\nabla f\| - 1)^2`, weight 1;
     ``"smooth"``: softplus critic with the gradient penalty and a squared-norm penalty on its weights (1e-3),
     standing in for the RKHS-norm penalty of the smooth construction.
 
-    Returns the generator, the critic and the generator's parameter-gradient norm at every step.
+    Networks, noise and batches are drawn from ``generator`` on its device (``target`` is moved there). Returns
+    the generator network, the critic and the generator's parameter-gradient norm at every step.
     """
-    gen, critic = Generator(), Critic(activation="softplus" if variant == "smooth" else "relu")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    device = nets.device_of(generator)
+    target = target.to(device)
+    gen = generator_net(generator=generator)
+    f = critic(activation=nn.Softplus if variant == "smooth" else nn.ReLU, generator=generator)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.9))
-    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(f.parameters(), lr=lr, betas=(0.5, 0.9))
     norms = np.empty(steps)
 
     def sample(k):
-        idx = torch.randint(0, target.shape[0], (k,), generator=generator)
-        return target[idx], gen(torch.randn(k, 2, generator=generator))
+        idx = torch.randint(0, target.shape[0], (k,), generator=generator, device=device)
+        return target[idx], gen(torch.randn(k, 2, generator=generator, device=device))
 
     for t in range(steps):
         for _ in range(critic_steps):
             real, fake = sample(batch)
             fake = fake.detach()
-            loss = critic(fake).mean() - critic(real).mean()
+            loss = f(fake).mean() - f(real).mean()
             if variant != "plain":
-                loss = loss + _gradient_penalty(critic, real, fake, generator)
+                loss = loss + _gradient_penalty(f, real, fake, generator)
             if variant == "smooth":
-                loss = loss + 1e-3 * sum((p**2).sum() for p in critic.parameters())
+                loss = loss + 1e-3 * sum((p**2).sum() for p in f.parameters())
             opt_c.zero_grad()
             loss.backward()
             opt_c.step()
             if variant == "plain":
                 with torch.no_grad():
-                    for p in critic.parameters():
+                    for p in f.parameters():
                         p.clamp_(-0.05, 0.05)
         _, fake = sample(batch)
-        loss = -critic(fake).mean()
+        loss = -f(fake).mean()
         opt_g.zero_grad()
         loss.backward()
         norms[t] = torch.sqrt(sum((p.grad**2).sum() for p in gen.parameters())).item()
         opt_g.step()
-    return gen, critic, norms
+    return gen, f, norms
 
 
 class CriticConstants(NamedTuple):
     """Empirical constants of a critic near sample points: ``lipschitz`` = max gradient norm, ``smoothness`` =
-    max :math:`\\|\nabla f(a) - \nabla f(b)\\| / \\|a - b\\|` over nearby pairs (a Hessian would read 0 between
+    max :math:`\\|\\nabla f(a) - \\nabla f(b)\\| / \\|a - b\\|` over nearby pairs (a Hessian would read 0 between
     the kinks of a ReLU critic and miss them)."""
 
     lipschitz: float
     smoothness: float
 
 
-def critic_constants(critic: Critic, x: torch.Tensor, *, radius: float = 1e-2,
+def critic_constants(f: nn.Module, x: torch.Tensor, *, radius: float = 1e-2,
                      generator: torch.Generator | None = None) -> CriticConstants:
     """Largest gradient norm and largest gradient-difference quotient of the critic, over the points ``x``
     (N, 2) and partners at distance ``radius`` in random directions."""
-    grad = torch.func.vmap(torch.func.grad(lambda p: critic(p[None])[0]))
+    grad = torch.func.vmap(torch.func.grad(lambda p: f(p[None]).sum()))
     u = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     partner = x + radius * u / u.norm(dim=1, keepdim=True)
     ga, gb = grad(x), grad(partner)

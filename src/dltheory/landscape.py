@@ -1,8 +1,8 @@
 r"""Loss landscapes of one-hidden-layer networks: critical points, embeddings into wider networks, Hessians.
 
-The network is :math:`f(x) = \sum_{j=1}^H v_j \varphi(w_j^\top x + b_j) + c` with :math:`\varphi` = ``tanh`` or
-``relu``, and the loss is :math:`L = \frac{1}{2N}\sum_n (f(x_n) - y_n)^2`. Parameters travel as one flat float64
-vector, laid out ``[W (H*d), b (H), v (H), c]``, so that full Hessians come from ``torch.func.hessian``.
+The network is :math:`f(x) = \sum_{j=1}^H v_j \varphi(w_j^\top x + b_j) + c` with :math:`\varphi` = ``tanh``,
+``relu`` or ``softplus``, and the loss is :math:`L = \frac{1}{2N}\sum_n (f(x_n) - y_n)^2`. Parameters travel as one
+flat float64 vector, laid out ``[W (H*d), b (H), v (H), c]``, so that full Hessians come from ``torch.func.hessian``.
 
 A critical point of an H-unit network embeds into an (H+1)-unit network without changing the function:
 
@@ -24,10 +24,21 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["Shape", "unpack", "pack", "forward", "loss", "gradient", "train_to_critical", "replicate", "add_inactive",
-           "hessian", "curvature_matrix"]
+__all__ = ["Shape", "unpack", "pack", "forward", "loss", "gradient", "train_to_critical", "best_critical_point",
+           "replicate", "add_inactive", "hessian", "curvature_matrix", "most_indefinite_unit",
+           "predicted_negative_eigenvalues"]
 
-_ACT = {"tanh": torch.tanh, "relu": torch.relu}
+_ACT = {"tanh": torch.tanh, "relu": torch.relu, "softplus": torch.nn.functional.softplus}
+
+
+def _second_derivative(activation: str, z: Tensor) -> Tensor:
+    r""":math:`\varphi''(z)`: zero for ReLU (almost everywhere)."""
+    if activation == "tanh":
+        return -2 * torch.tanh(z) * (1 - torch.tanh(z) ** 2)
+    if activation == "softplus":
+        s = torch.sigmoid(z)
+        return s * (1 - s)
+    return torch.zeros_like(z)
 
 
 class Shape(NamedTuple):
@@ -97,6 +108,21 @@ def train_to_critical(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, *, lbfg
     return t, gradient(t, shape, x, y).norm().item()
 
 
+def best_critical_point(shape: Shape, x: Tensor, y: Tensor, *, restarts: int, scale: float = 0.8,
+                        generator: torch.Generator | None = None) -> tuple[Tensor, float, float]:
+    r"""The lowest-loss critical point over ``restarts`` initialisations :math:`\mathcal N(0, \mathrm{scale}^2)`
+    drawn from ``generator``, each trained by :func:`train_to_critical`. Returns the point, its loss and its
+    gradient norm."""
+    size = shape.hidden * (shape.inputs + 2) + 1
+    found = []
+    for _ in range(restarts):
+        start = scale * torch.randn(size, generator=generator, dtype=x.dtype, device=x.device)
+        theta, grad_norm = train_to_critical(start, shape, x, y)
+        found.append((loss(theta, shape, x, y).item(), grad_norm, theta))
+    value, grad_norm, theta = min(found, key=lambda f: f[0])
+    return theta, value, grad_norm
+
+
 def replicate(theta: Tensor, shape: Shape, j: int, lam: float) -> tuple[Tensor, Shape]:
     """Duplicate unit ``j`` (appended last) and split its outgoing weight as ``lam``, ``1 - lam``."""
     W, b, v, c = unpack(theta, shape)
@@ -117,7 +143,28 @@ def curvature_matrix(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, j: int) 
     """:math:`A_j`, shape (d + 1, d + 1), on the augmented inputs :math:`(x, 1)`; zero for ReLU (φ'' = 0 a.e.)."""
     W, b, v, _ = unpack(theta, shape)
     r = forward(theta, shape, x) - y  # (N,)
-    z = x @ W[j] + b[j]
-    second = -2 * torch.tanh(z) * (1 - torch.tanh(z) ** 2) if shape.activation == "tanh" else torch.zeros_like(z)
+    second = _second_derivative(shape.activation, x @ W[j] + b[j])
     xt = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # (N, d + 1)
     return v[j] * (xt * (r * second)[:, None]).T @ xt / x.shape[0]
+
+
+def most_indefinite_unit(theta: Tensor, shape: Shape, x: Tensor, y: Tensor) -> tuple[int, Tensor]:
+    """The unit whose :math:`A_j` has the most negative eigenvalue, and every unit's eigenvalues (H, d + 1).
+
+    A rule that does not depend on the order of the units: networks that differ by a permutation of their
+    hidden units pick the same unit."""
+    eig = torch.stack([torch.linalg.eigvalsh(curvature_matrix(theta, shape, x, y, j)) for j in range(shape.hidden)])
+    return int(eig[:, 0].argmin()), eig
+
+
+def predicted_negative_eigenvalues(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, j: int) -> Tensor:
+    r"""The negative Hessian eigenvalues that replicating unit ``j`` at :math:`\lambda = 1/2` adds: half the
+    negative eigenvalues of :math:`A_j`, ascending.
+
+    At :math:`\lambda = 1/2` swapping the two copies is a symmetry that fixes the point, so the Hessian splits
+    into a symmetric block (the narrow network's curvature) and an antisymmetric one; at a critical point the
+    antisymmetric block in the input weights is :math:`\tfrac12 A_j` per unit length of
+    :math:`(\delta, -\delta)/\sqrt2`, and the outgoing-weight difference is the flat :math:`\lambda` direction.
+    """
+    eig = torch.linalg.eigvalsh(curvature_matrix(theta, shape, x, y, j))
+    return 0.5 * eig[eig < 0]
