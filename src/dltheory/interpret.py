@@ -1,123 +1,241 @@
-r"""Reading trained networks: noise robustness from a single pass.
+r"""Mining trained networks: input–output mutual information from Gaussian mixtures, and mean-field inverse
+inference from a desired output to the input the network finds most plausible.
 
-A classifier :math:`f: \mathbb R^D \to \mathbb R^C` sees a test point :math:`x` of class :math:`y` corrupted by
-:math:`\varepsilon \sim \mathcal N(0, \sigma^2 I)`. Linearising the logits,
-:math:`f(x + \varepsilon) \approx f(x) + J\varepsilon`, each margin :math:`\mu_k = f_y - f_k` becomes Gaussian,
-:math:`\mathcal N(\mu_k, \sigma^2 \lVert g_k \rVert^2)` with :math:`g_k = \nabla_x (f_y - f_k)`, and treating the
-margins as independent gives
+No paper gives these estimators' details (report002 only names the ideas), so both are derived here:
 
-.. math:: P(\text{correct}) \approx \prod_{k \ne y} \Phi\big(\mu_k / (\sigma \lVert g_k \rVert)\big).
+* mutual information: a Gaussian mixture, fitted by EM with the number of components chosen by BIC, models the
+  joint density of one input element and one output unit; its marginals are mixtures too, and :math:`I` is the
+  mutual information of the fitted density (:func:`gmm_mutual_information`, :func:`input_output_mi`);
+* inverse inference: the posterior :math:`P(x \mid c) \propto P(c \mid x) \prod_i p_i^{x_i}(1-p_i)^{1-x_i}` over
+  binary inputs, approximated by a product of Bernoullis whose means solve a damped mean-field fixed point
+  (:func:`mean_field_inverse`); exact marginals by enumeration for tiny inputs (:func:`exact_inverse`).
 
-One forward pass and one Jacobian per test point then give the error rate at every noise level at once.
-The margins share :math:`\nabla_x f_y` and are correlated, with covariance :math:`\sigma^2 G G^\top` (rows
-:math:`g_k`); :func:`predicted_error_rate_joint` keeps that correlation and integrates the Gaussian numerically
-in the :math:`(C-1)`-dimensional margin space, still with no further pass through the network.
-
-References: yasuda2019noise.
+References: report002.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import warnings
 from typing import NamedTuple
 
+import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-__all__ = ["Margins", "margins", "predicted_error_rate", "predicted_error_rate_joint", "monte_carlo_error_rate"]
-
-
-class Margins(NamedTuple):
-    """Margins ``value`` (N, C-1) of the true class over every other class, and their input gradients
-    ``grad`` (N, C-1, D)."""
-
-    value: torch.Tensor
-    grad: torch.Tensor
-
-    @property
-    def grad_norm(self) -> torch.Tensor:
-        """Norms of the margin gradients, shape (N, C-1)."""
-        return self.grad.norm(dim=-1)
+__all__ = ["gaussian_mutual_information", "fit_gmm", "gmm_log_density", "gmm_mutual_information",
+           "input_output_mi", "ignore_input", "InverseResult", "bernoulli_prior_logit", "mean_field_inverse",
+           "exact_inverse", "binary_entropy_bits", "ambiguity", "InverseSummary", "inverse_summary"]
 
 
-def margins(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Margins:
-    """Margins :math:`f_y(x) - f_k(x)` and :math:`\\lVert \\nabla_x (f_y - f_k) \\rVert` for ``x`` (N, D), ``y`` (N,).
+# ---------------------------------------------------------------------------------------------------------------
+# M1: mutual information from Gaussian mixtures
 
-    Uses ``torch.func``: one forward pass and one Jacobian (a vectorised backward pass per class) per point.
+
+def gaussian_mutual_information(cov: np.ndarray, x_index: list[int], y_index: list[int]) -> float:
+    r"""Mutual information (nats) between the blocks ``x_index`` and ``y_index`` of a Gaussian with covariance
+    ``cov`` (d, d): :math:`\tfrac12 \log(\det\Sigma_{xx}\det\Sigma_{yy} / \det\Sigma_{(x,y)})`."""
+    cov = np.asarray(cov, dtype=float)
+    both = list(x_index) + list(y_index)
+    ld = [np.linalg.slogdet(cov[np.ix_(s, s)])[1] for s in (list(x_index), list(y_index), both)]
+    return 0.5 * (ld[0] + ld[1] - ld[2])
+
+
+def fit_gmm(data: np.ndarray, *, max_components: int = 6, reg_covar: float = 1e-4, n_init: int = 2,
+            rng: np.random.Generator):
+    """A full-covariance Gaussian mixture fitted by EM (scikit-learn's ``GaussianMixture``) to ``data`` (n, d),
+    with 1 to ``max_components`` components, the number chosen by the lowest BIC. ``rng`` seeds each fit."""
+    from sklearn.mixture import GaussianMixture
+
+    best, best_bic = None, np.inf
+    for k in range(1, max_components + 1):
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=reg_covar, n_init=n_init,
+                             random_state=int(rng.integers(2**31 - 1)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence warnings of over-large k: BIC rejects those fits
+            gm.fit(data)
+        bic = gm.bic(data)
+        if bic < best_bic:
+            best, best_bic = gm, bic
+    return best
+
+
+def gmm_log_density(gmm, points: np.ndarray, index: list[int]) -> np.ndarray:
+    """Log density at ``points`` (n, len(index)) of the fitted mixture's marginal over coordinates ``index``
+    (the marginal of a Gaussian mixture is the mixture of the components' marginals). Returns (n,)."""
+    from scipy.stats import multivariate_normal
+
+    idx = list(index)
+    comps = [np.log(w) + multivariate_normal(mu[idx], cov[np.ix_(idx, idx)]).logpdf(points)
+             for w, mu, cov in zip(gmm.weights_, gmm.means_, gmm.covariances_, strict=True)]
+    comps = np.stack([np.atleast_1d(c) for c in comps])  # (K, n)
+    top = comps.max(0)
+    return top + np.log(np.exp(comps - top).sum(0))
+
+
+def gmm_mutual_information(x: np.ndarray, y: np.ndarray, *, max_components: int = 6, n_mc: int = 20000,
+                           reg_covar: float = 1e-4, rng: np.random.Generator) -> float:
+    r"""Mutual information (nats) between ``x`` (n,) or (n, dx) and ``y`` (n,) or (n, dy) from a Gaussian mixture
+    fitted to the standardised joint sample (BIC picks the number of components).
+
+    .. math:: \hat I = \frac1M \sum_{m=1}^M \log \frac{\hat p(x_m, y_m)}{\hat p(x_m)\,\hat p(y_m)},
+              \qquad (x_m, y_m) \sim \hat p
+
+    the mutual information of the fitted density, by ``n_mc`` draws from it (its Monte Carlo error is far below
+    the estimator's own). Standardising changes no mutual information and keeps ``reg_covar`` scale-free.
     """
-    from torch.func import jacrev, vmap
+    x = np.asarray(x, dtype=float).reshape(len(x), -1)
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    joint = np.hstack([x, y])
+    sd = joint.std(0)
+    joint = (joint - joint.mean(0)) / np.where(sd > 0, sd, 1.0)
+    gmm = fit_gmm(joint, max_components=max_components, reg_covar=reg_covar, rng=rng)
+    comp = rng.choice(len(gmm.weights_), size=n_mc, p=gmm.weights_ / gmm.weights_.sum())
+    draws = np.empty((n_mc, joint.shape[1]))
+    for k in range(len(gmm.weights_)):  # draw each component's share of the sample
+        sel = comp == k
+        draws[sel] = rng.multivariate_normal(gmm.means_[k], gmm.covariances_[k], size=int(sel.sum()))
+    dx = x.shape[1]
+    ix, iy = list(range(dx)), list(range(dx, joint.shape[1]))
+    log_ratio = (gmm_log_density(gmm, draws, ix + iy) - gmm_log_density(gmm, draws[:, ix], ix)
+                 - gmm_log_density(gmm, draws[:, iy], iy))
+    return float(log_ratio.mean())
 
-    def one(xi):
-        out = model(xi[None])[0]
-        return out, out
 
-    jac, logits = vmap(jacrev(one, has_aux=True))(x)  # (N, C, D), (N, C)
-    n, c = logits.shape
-    rows = torch.arange(n, device=x.device)
-    other = torch.ones(n, c, dtype=torch.bool, device=x.device)
-    other[rows, y] = False
-    value = (logits[rows, y][:, None] - logits)[other].reshape(n, c - 1)
-    grad = (jac[rows, y][:, None, :] - jac)[other].reshape(n, c - 1, -1)  # (N, C-1, D)
-    return Margins(value.detach(), grad.detach())
+def input_output_mi(x: np.ndarray, y: np.ndarray, *, max_components: int = 6, n_mc: int = 20000,
+                    rng: np.random.Generator) -> np.ndarray:
+    r"""The table :math:`I(x_i; y_k)` for every input column of ``x`` (n, d) and output column of ``y`` (n, K), by
+    :func:`gmm_mutual_information`. Returns (d, K), nats."""
+    d, k = x.shape[1], y.shape[1]
+    table = np.empty((d, k))
+    for i, j in itertools.product(range(d), range(k)):
+        table[i, j] = gmm_mutual_information(x[:, i], y[:, j], max_components=max_components, n_mc=n_mc, rng=rng)
+    return table
 
 
-def predicted_error_rate(m: Margins, sigmas: torch.Tensor) -> torch.Tensor:
-    """The single-pass estimate of the misclassification rate at each noise level.
+def ignore_input(model: nn.Sequential, index: int) -> nn.Sequential:
+    """Zero the first layer's weights from input ``index`` (in place), so the network provably ignores it; the
+    model is returned for chaining."""
+    first = next(m for m in model if isinstance(m, nn.Linear))
+    with torch.no_grad():
+        first.weight[:, index] = 0
+    return model
 
-    m : :class:`Margins` of N test points; sigmas : shape (S,), > 0. Returns shape (S,).
+
+# ---------------------------------------------------------------------------------------------------------------
+# M2: inverse inference by mean field
+
+
+class InverseResult(NamedTuple):
+    """``mean`` (D,): posterior means :math:`q(x_i = 1)`; ``class_prob``: :math:`P(c \\mid m)` at the means;
+    ``n_iter``: iterations used; ``converged``: whether the update fell below the tolerance."""
+
+    mean: Tensor
+    class_prob: float
+    n_iter: int
+    converged: bool
+
+
+def bernoulli_prior_logit(x: Tensor, *, pseudo_count: float = 1.0) -> Tensor:
+    r"""Logits :math:`\log(p_i / (1 - p_i))` of an independent Bernoulli prior fitted to binary data ``x`` (N, D),
+    with ``pseudo_count`` added to both outcomes of every pixel (so no logit is infinite). Returns (D,)."""
+    p = (x.sum(0) + pseudo_count) / (x.shape[0] + 2 * pseudo_count)
+    return torch.log(p) - torch.log1p(-p)
+
+
+def mean_field_inverse(model: nn.Module, target: int, prior_logit: Tensor, *, damping: float = 0.5,
+                       n_iter: int = 2000, tol: float = 1e-7, init: Tensor | None = None) -> InverseResult:
+    r"""Mean-field posterior over binary inputs given the desired class ``target`` of a classifier ``model``.
+
+    The posterior is :math:`P(x \mid c) \propto \mathrm{softmax}(f(x))_c \prod_i p_i^{x_i}(1-p_i)^{1-x_i}`,
+    :math:`x \in \{0,1\}^D`. With :math:`q(x) = \prod_i m_i^{x_i}(1-m_i)^{1-x_i}` and the network's
+    log-likelihood evaluated at the means (:math:`\mathbb E_q \log P(c\mid x) \approx \log P(c \mid m)`), the
+    stationarity conditions of :math:`\mathrm{KL}(q \,\|\, P(\cdot \mid c))` read
+
+    .. math:: m_i = \sigma\Big(\mathrm{logit}\, p_i + \frac{\partial \log P(c \mid m)}{\partial m_i}\Big),
+
+    iterated with damping :math:`m \leftarrow (1-\alpha) m + \alpha\,\sigma(\cdot)`, :math:`\alpha` = ``damping``,
+    from the prior means (or ``init``). ``prior_logit`` shape (D,); warns if ``n_iter`` updates do not reach
+    ``tol`` (raise ``n_iter`` or lower ``damping``).
     """
-    normal = torch.distributions.Normal(0.0, 1.0)
-    z = m.value[None] / (sigmas[:, None, None] * m.grad_norm[None].clamp_min(1e-30))  # (S, N, C-1)
-    log_correct = torch.log(normal.cdf(z).clamp_min(1e-300)).sum(-1)  # (S, N)
-    return 1 - torch.exp(log_correct).mean(-1)
-
-
-def predicted_error_rate_joint(m: Margins, sigmas: torch.Tensor, *, n_draws: int = 1000,
-                               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The first-order estimate without the independence approximation.
-
-    Under linearised logits the margins of a point are jointly Gaussian,
-    :math:`\mathcal N(\mu, \sigma^2 G G^\top)`; the probability that all stay positive is integrated with
-    ``n_draws`` standard normal draws :math:`w` in margin space, :math:`P = \Pr(L w > -\mu / \sigma)` with
-    :math:`L L^\top = G G^\top`. The same draws serve every point and noise level (no network evaluation).
-
-    m : :class:`Margins` of N test points; sigmas : shape (S,), > 0. Returns the rates (S,) and their standard
-    errors from the finite number of draws (S,), computed as in :func:`monte_carlo_error_rate`.
-    """
-    g = m.grad.double()  # (N, K, D)
-    cov = g @ g.transpose(1, 2)  # (N, K, K)
-    k = cov.shape[-1]
-    jitter = 1e-12 * cov.diagonal(dim1=1, dim2=2).mean(-1)[:, None, None] * torch.eye(k, dtype=cov.dtype,
-                                                                                     device=cov.device)
-    chol = torch.linalg.cholesky(cov + jitter)  # (N, K, K)
-    w = torch.randn(n_draws, k, generator=generator, dtype=cov.dtype, device=cov.device)  # (M, K)
-    lw = torch.einsum("nkj,mj->nmk", chol, w)  # (N, M, K)
-    mu = m.value.double()[:, None, :]  # (N, 1, K)
-    rates, errors = [], []
-    for s in sigmas.tolist():
-        wrong = 1 - (lw > -mu / s).all(-1).double().mean(-1)  # (N,)
-        rates.append(wrong.mean())
-        errors.append((wrong * (1 - wrong)).sum().div(n_draws).sqrt() / wrong.numel())
-    return torch.stack(rates).to(m.value.dtype), torch.stack(errors).to(m.value.dtype)
+    dtype = next(model.parameters()).dtype
+    m = torch.sigmoid(prior_logit).to(dtype) if init is None else init.detach().clone().to(dtype)
+    prior_logit = prior_logit.to(dtype)
+    converged, used = False, 0
+    for it in range(1, n_iter + 1):
+        used = it
+        mm = m.detach().requires_grad_(True)
+        logp = torch.log_softmax(model(mm[None]), dim=1)[0, target]
+        (grad,) = torch.autograd.grad(logp, mm)
+        new = (1 - damping) * m + damping * torch.sigmoid(prior_logit + grad)
+        step = (new - m).abs().max().item()
+        m = new.detach()
+        if step < tol:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(f"mean_field_inverse did not converge in {n_iter} iterations (raise n_iter or lower "
+                      "damping)", RuntimeWarning, stacklevel=2)
+    with torch.no_grad():
+        prob = torch.softmax(model(m[None]), dim=1)[0, target].item()
+    return InverseResult(m, prob, used, converged)
 
 
 @torch.no_grad()
-def monte_carlo_error_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sigmas: torch.Tensor, *,
-                           n_samples: int, generator: torch.Generator | None = None,
-                           batch: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The reference: misclassification rate under noise by ``n_samples`` noisy copies of each test point.
+def exact_inverse(model: nn.Module, target: int, prior_logit: Tensor) -> Tensor:
+    r"""Exact posterior marginals :math:`P(x_i = 1 \mid c)` by enumerating all :math:`2^D` binary inputs
+    (D <= ~16). ``prior_logit`` shape (D,); returns (D,)."""
+    d = prior_logit.numel()
+    dtype = next(model.parameters()).dtype
+    idx = torch.arange(2**d)
+    x = ((idx[:, None] >> torch.arange(d - 1, -1, -1)) & 1).to(dtype)  # (2^D, D)
+    prior = prior_logit.to(dtype)
+    logw = torch.log_softmax(model(x), dim=1)[:, target] + x @ prior - nn.functional.softplus(prior).sum()
+    w = torch.softmax(logw, 0)
+    return w @ x
 
-    x : shape (N, D); y : shape (N,); sigmas : shape (S,). Returns the rates (S,) and their Monte Carlo standard
-    errors (S,), :math:`\sqrt{\sum_i p_i (1 - p_i) / n}\,/\,N` for per-point rates :math:`p_i`.
-    """
-    rates, errors = [], []
-    for s in sigmas.tolist():
-        wrong = torch.zeros(x.shape[0], dtype=torch.float64, device=x.device)
-        for start in range(0, n_samples, batch):
-            k = min(batch, n_samples - start)
-            noise = torch.randn((k, *x.shape), generator=generator, dtype=x.dtype, device=x.device)
-            pred = model((x[None] + s * noise).reshape(-1, x.shape[1])).argmax(-1).reshape(k, -1)  # (k, N)
-            wrong += (pred != y[None]).double().sum(0)
-        per_point = wrong / n_samples
-        rates.append(per_point.mean())
-        errors.append((per_point * (1 - per_point)).sum().div(n_samples).sqrt() / per_point.numel())
-    return torch.stack(rates), torch.stack(errors)
+
+def binary_entropy_bits(m: Tensor) -> Tensor:
+    """Entropy in bits of Bernoulli variables with means ``m`` (any shape), elementwise."""
+    m = m.clamp(0, 1)
+    return -(torch.special.xlogy(m, m) + torch.special.xlogy(1 - m, 1 - m)) / math.log(2)
+
+
+def ambiguity(mean: Tensor) -> float:
+    """How undecided an inferred input is: the mean entropy per input (bits) of the mean-field posterior with
+    means ``mean`` (D,): 0 for a definite image, 1 when every pixel is a coin flip."""
+    return binary_entropy_bits(mean).mean().item()
+
+
+class InverseSummary(NamedTuple):
+    """Mean-field inverses of a classifier for every class: ``mean`` (C, D) the inferred images;
+    ``predicted`` (C,) the class the network gives each; ``class_prob`` (C,); ``correlation`` (C,) with its own
+    class mean; ``nearest_centred`` (C,) the class whose mean, minus the prior mean, correlates best with the
+    inferred image minus the prior mean; ``ambiguity`` (C,) in bits per input; ``converged`` (C,)."""
+
+    mean: np.ndarray
+    predicted: np.ndarray
+    class_prob: np.ndarray
+    correlation: np.ndarray
+    nearest_centred: np.ndarray
+    ambiguity: np.ndarray
+    converged: np.ndarray
+
+
+def inverse_summary(model: nn.Module, prior_logit: Tensor, class_means: Tensor, *, damping: float = 0.2,
+                    n_iter: int = 4000, tol: float = 1e-6) -> InverseSummary:
+    r"""Run :func:`mean_field_inverse` for every class of ``model`` and compare each inferred image with the class
+    means ``class_means`` (C, D) of the training images. ``prior_logit`` shape (D,)."""
+    p0 = torch.sigmoid(prior_logit).double().numpy()
+    cm = class_means.double().numpy()
+    rows = []
+    for c in range(cm.shape[0]):
+        r = mean_field_inverse(model, c, prior_logit, damping=damping, n_iter=n_iter, tol=tol)
+        m = r.mean.double().numpy()
+        with torch.no_grad():
+            pred = int(model(r.mean[None]).argmax())
+        centred = [np.corrcoef(m - p0, cm[k] - p0)[0, 1] for k in range(cm.shape[0])]
+        rows.append((m, pred, r.class_prob, np.corrcoef(m, cm[c])[0, 1], int(np.argmax(centred)),
+                     ambiguity(r.mean), r.converged))
+    return InverseSummary(*(np.array(col) for col in zip(*rows, strict=True)))
