@@ -1,0 +1,238 @@
+"""Tests of dltheory.fisher: the dual Gram matrix against autograd and curvlinops, quadrature against closed forms,
+the theory against wide random networks, natural-gradient steps against their primal forms and linearised gains,
+and the single-unit Fisher block against Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TOL
+from dltheory import fisher as fi
+
+
+def _net(widths, activation="tanh", seed=0, sw=1.7, sb=0.3):
+    g = torch.Generator().manual_seed(seed)
+    net = fi.random_network(widths, sigma_w2=sw, sigma_b2=sb, activation=activation, generator=g)
+    x = torch.randn(4, widths[0], generator=g, dtype=torch.float64)
+    return net, x, g
+
+
+def _jacobian(net, x):
+    """(TC, P) Jacobian of the outputs by torch.func on the nn.Module copy, rows ordered (t, k)."""
+    model = fi.as_module(net)
+    params = dict(model.named_parameters())
+    jac = torch.func.jacrev(lambda p: torch.func.functional_call(model, p, (x,)))(params)
+    t, c = x.shape[0], net.widths[-1]
+    # parameter order of as_module: weight_l, bias_l per layer, same as the layer blocks below
+    return torch.cat([j.reshape(t * c, -1) for j in jac.values()], dim=1)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_ntk_gram_equals_autograd_jacobian(activation):
+    # the factorised Gram (delta . delta)(h . h + 1) equals J J^T from autograd
+    net, x, _ = _net([5, 7, 6, 3], activation)
+    jac = _jacobian(net, x)
+    torch.testing.assert_close(fi.ntk_gram(net, x), jac @ jac.T, **TOL["float64"])
+    assert fi.n_params(net) == jac.shape[1]
+
+
+def test_gradient_equals_autograd():
+    # the hand-written backward pass gives the same gradient of the squared loss as autograd
+    net, x, g = _net([5, 7, 6, 3])
+    y = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    model = fi.as_module(net)
+    loss = 0.5 * ((model(x) - y) ** 2).sum() / 4
+    loss.backward()
+    ours = fi.gradient(net, x, y)
+    lins = [m for m in model if isinstance(m, torch.nn.Linear)]
+    for gr, lin in zip(ours, lins, strict=True):
+        torch.testing.assert_close(gr[:, :-1], lin.weight.grad, **TOL["float64"])
+        torch.testing.assert_close(gr[:, -1], lin.bias.grad, **TOL["float64"])
+    assert fi.loss(net, x, y) == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_empirical_spectrum_matches_curvlinops():
+    # the nonzero eigenvalues through the T C x T C dual equal those of curvlinops' GGN (P x P), and the rest are 0
+    net, x, _ = _net([5, 7, 6, 3])
+    op = fi.peer_fisher_operator(net, x)
+    full = np.sort(np.linalg.eigvalsh(op @ np.eye(op.shape[0])))[::-1]
+    sp = fi.empirical_spectrum(net, x)
+    np.testing.assert_allclose(full[: len(sp.eigenvalues)], sp.eigenvalues, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(full[len(sp.eigenvalues):], 0, atol=1e-10)
+    assert sp.mean == pytest.approx(full.mean(), rel=1e-9)
+
+
+def test_quadrature_matches_closed_forms():
+    # bivariate Gauss-Hermite against the arc-cosine kernel (ReLU) and the arcsine kernel (erf); the ReLU kink
+    # makes Gauss-Hermite converge slowly (error ~ 1e-3 at 201 nodes), the smooth erf converges to rounding
+    q1, q2 = 1.7, 0.6
+    relu = fi.relu_moments(q1, q2)
+    assert fi.gaussian_expectation(lambda u: torch.relu(u) ** 2, q1, n_quad=201) == pytest.approx(relu[0], rel=5e-3)
+    assert fi.bivariate_expectation(torch.relu, torch.relu, q1, q2, n_quad=201) == pytest.approx(relu[1], rel=5e-3)
+    # the step function (ReLU') is too rough for quadrature: its closed form against 1e6 Monte Carlo draws
+    z = np.random.default_rng(0).standard_normal((2, 1_000_000))
+    u, v = math.sqrt(q1) * z[0], math.sqrt(q1) * (q2 / q1 * z[0] + math.sqrt(1 - (q2 / q1) ** 2) * z[1])
+    assert np.mean((u > 0) & (v > 0)) == pytest.approx(relu[3], abs=2e-3)  # 4 standard errors
+    erf = fi.bivariate_expectation(torch.erf, torch.erf, q1, q2)
+    assert erf == pytest.approx(2 / math.pi * math.asin(2 * q2 / (1 + 2 * q1)), rel=1e-8)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_order_parameters_match_a_wide_network(activation):
+    # forward q1, qhat1 and backward qt1 of the recursion against one wide random network (error ~ 1/sqrt(M))
+    m, sw, sb = 2000, 1.6, 0.2
+    g = torch.Generator().manual_seed(3)
+    net = fi.random_network([m, m, m, 2], sigma_w2=sw, sigma_b2=sb, activation=activation, generator=g)
+    x = torch.randn(6, m, generator=g, dtype=torch.float64)
+    us, hs = fi.forward(net, x)
+    deltas = fi.backward_signals(net, us)
+    op = fi.order_parameters(3, sigma_w2=sw, sigma_b2=sb, activation=activation)
+    for i in range(2):
+        assert us[i].pow(2).mean().item() == pytest.approx(op.q1[i], rel=0.05)
+        assert (us[i][0] * us[i][1]).mean().item() == pytest.approx(op.q2[i], abs=0.1 * op.q1[i])
+        assert deltas[i].pow(2).sum(-1).mean().item() == pytest.approx(op.qt1[i], rel=0.1)
+    # two layers deep the network-to-network spread (a few / sqrt(M) per layer) compounds
+    assert hs[2].pow(2).mean().item() == pytest.approx(op.qhat1[2], rel=0.1)
+
+
+def test_prediction_is_the_moments_of_the_mean_field_gram():
+    # m, s and lambda_max equal the moments of alpha M [(k1 - k2) I + k2 11^T] (x) I_C / T over P = alpha M^2
+    widths, t = [300, 200, 200, 100, 4], 7
+    pr = fi.predict_spectrum(widths, t, sigma_w2=2.3, sigma_b2=0.4)
+    m, c = widths[1], widths[-1]
+    gram = pr.alpha * m * ((pr.kappa1 - pr.kappa2) * np.eye(t) + pr.kappa2 * np.ones((t, t))) / t
+    ev = np.repeat(np.linalg.eigvalsh(gram), c)
+    p = pr.alpha * m**2
+    assert pr.m == pytest.approx(ev.sum() / p, rel=1e-12)
+    assert pr.s == pytest.approx((ev**2).sum() / p, rel=1e-12)
+    assert pr.lambda_max == pytest.approx(ev.max(), rel=1e-12)
+    assert pr.alpha == pytest.approx(300 / 200 + 1 + 0.5)
+
+
+def test_predicted_spectrum_near_wide_network():
+    # at width 600 the predicted mean and largest eigenvalue are within 10% (a loose, finite-width bound)
+    widths, t = [600, 600, 600, 3], 40
+    pr = fi.predict_spectrum(widths, t, sigma_w2=1.9, sigma_b2=0.45)
+    g = torch.Generator().manual_seed(5)
+    net = fi.random_network(widths, sigma_w2=1.9, sigma_b2=0.45, generator=g)
+    sp = fi.empirical_spectrum(net, torch.randn(t, 600, generator=g, dtype=torch.float64))
+    assert sp.mean == pytest.approx(pr.m, rel=0.1)
+    assert sp.max == pytest.approx(pr.lambda_max, rel=0.1)
+
+
+def test_exact_ngd_equals_primal_pseudo_inverse_step():
+    # the dual step -lr J^T (J J^T)^+ r equals -lr F^+ grad with F = J^T J / T, formed in parameter space
+    net, x, g = _net([5, 7, 6, 3])
+    y = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    jac = _jacobian(net, x)
+    r = (fi.forward(net, x)[0][-1] - y).reshape(-1)
+    primal = -0.3 * torch.linalg.pinv(jac.T @ jac / 4, hermitian=True, rtol=1e-10) @ (jac.T @ r / 4)
+    new = fi.ngd_step(net, x, y, 0.3, method="exact")
+    flat = torch.cat([torch.cat([(w1 - w0).reshape(-1), b1 - b0]) for w0, w1, b0, b1 in
+                      zip(net.weights, new.weights, net.biases, new.biases, strict=True)])
+    torch.testing.assert_close(flat, primal, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["exact", "block", "kfac"])
+def test_ngd_linearised_gain(method):
+    # a tiny step moves the outputs by -lr * gain * r with gain = 1 / one_step_rate (T <= every width)
+    widths = [9, 30, 25, 20, 2]
+    g = torch.Generator().manual_seed(1)
+    net = fi.random_network(widths, sigma_w2=1.4, sigma_b2=0.2, generator=g)
+    x = torch.randn(6, 9, generator=g, dtype=torch.float64)
+    y = torch.randn(6, 2, generator=g, dtype=torch.float64)
+    f0 = fi.forward(net, x)[0][-1]
+    eps = 1e-7
+    df = (fi.forward(fi.ngd_step(net, x, y, eps, method=method), x)[0][-1] - f0) / eps
+    torch.testing.assert_close(df, -(f0 - y) / fi.one_step_rate(method, widths, 6), rtol=1e-5, atol=1e-5)
+
+
+def test_unit_wise_linearised_gain_one_hidden_layer():
+    # with one hidden layer and one output the backward signals never vanish: each unit moves f by r
+    widths = [8, 12, 1]
+    g = torch.Generator().manual_seed(2)
+    net = fi.random_network(widths, sigma_w2=1.2, sigma_b2=0.3, generator=g)
+    x = torch.randn(5, 8, generator=g, dtype=torch.float64)
+    y = torch.randn(5, 1, generator=g, dtype=torch.float64)
+    f0 = fi.forward(net, x)[0][-1]
+    df = (fi.forward(fi.ngd_step(net, x, y, 1e-7, method="unit"), x)[0][-1] - f0) / 1e-7
+    torch.testing.assert_close(df, -(f0 - y) * 13, rtol=1e-5, atol=1e-5)
+    assert fi.one_step_rate("unit", widths, 5) == pytest.approx(1 / 13)
+
+
+def test_mean_residual_contraction_of_a_linear_model():
+    # a linear network (one layer) is its own linearisation: the mean residual shrinks by |1 - lr lambda_max|
+    # when the residual lies along the top eigenvector
+    g = torch.Generator().manual_seed(4)
+    net = fi.random_network([6, 1], sigma_w2=1.0, sigma_b2=0.5, generator=g)
+    x = torch.randn(5, 6, generator=g, dtype=torch.float64)
+    gram = fi.ntk_gram(net, x) / 5
+    ev, vec = torch.linalg.eigh(gram)
+    y = fi.forward(net, x)[0][-1] - vec[:, -1:]  # residual = top eigenvector
+    lr = 1.7 / ev[-1].item()
+    factor, losses = fi.mean_residual_contraction(net, x, y, lr, steps=4)
+    assert factor == pytest.approx(abs(1 - lr * ev[-1].item()), rel=1e-9)
+    assert losses.shape == (5,)
+
+
+def test_unit_fisher_matches_monte_carlo():
+    # the diagonal-plus-rank-2 closed form against 4e5 Monte Carlo draws, within 3% (relative Frobenius)
+    rng = np.random.default_rng(0)
+    w, b, v = rng.normal(size=9) * 0.4, 0.35, 1.3
+    block = fi.unit_fisher(w, b, variance=v)
+    mc = fi.unit_fisher_monte_carlo(w, b, np.random.default_rng(1), variance=v, n_samples=400_000)
+    assert np.linalg.norm(mc - block.matrix) / np.linalg.norm(block.matrix) < 0.03
+    np.testing.assert_allclose(np.diag(mc), np.diag(block.matrix), rtol=0.03)
+    ev = np.linalg.eigvalsh(block.matrix - block.scale * np.eye(10))
+    assert np.sum(np.abs(ev) > 1e-12) <= 2  # scale * I plus a rank-2 matrix
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_unit_fisher_inverse_is_exact(activation):
+    # the closed-form inverse times the matrix is the identity to rounding
+    rng = np.random.default_rng(2)
+    block = fi.unit_fisher(rng.normal(size=7), -0.6, variance=0.8, activation=activation)
+    inv = fi.unit_fisher_inverse(block)
+    np.testing.assert_allclose(inv @ block.matrix, np.eye(8), atol=1e-10)
+    np.testing.assert_allclose(inv, np.linalg.inv(block.matrix), rtol=1e-8)
+
+
+def test_unknown_names_raise():
+    with pytest.raises(ValueError):
+        fi.random_network([3, 2], sigma_w2=1, sigma_b2=0, activation="sigmoid")
+    net, x, _ = _net([5, 7, 6, 3])
+    with pytest.raises(ValueError):
+        fi.ngd_step(net, x, x[:, :3], 1.0, method="adam")
+
+
+def test_train_matches_repeated_steps_and_marks_blow_up():
+    # train's relative losses equal stepping by hand; a diverging run is inf from the first non-finite loss on
+    net, x, g = _net([5, 7, 6, 3])
+    y = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    rel = fi.train(net, x, y, 0.2, method="block", steps=2)
+    n1 = fi.ngd_step(net, x, y, 0.2, method="block")
+    n2 = fi.ngd_step(n1, x, y, 0.2, method="block")
+    np.testing.assert_allclose(rel, [1, fi.loss(n1, x, y) / fi.loss(net, x, y), fi.loss(n2, x, y) / fi.loss(net, x, y)],
+                               rtol=1e-12)
+    assert np.isinf(fi.train(net, x, y, 1e6, method="gd", steps=40)[-1])
+
+
+def test_gaussian_problem_shapes_and_statistics():
+    # weights have variance sigma_w^2 / fan-in, inputs are standard Gaussian
+    g = torch.Generator().manual_seed(7)
+    net, x = fi.gaussian_problem([400, 300, 2], 50, sigma_w2=1.8, sigma_b2=0.3, generator=g)
+    assert x.shape == (50, 400) and net.widths == [400, 300, 2]
+    assert net.weights[0].var().item() == pytest.approx(1.8 / 400, rel=0.02)
+    assert x.var().item() == pytest.approx(1.0, rel=0.02)
+
+
+def test_two_class_digits_for_the_natural_gradient_task():
+    # (data.two_class_digits, used by K2) balanced +-1 targets, images of unit mean square, only the two classes
+    from dltheory import data
+
+    x, y = data.two_class_digits((2, 7), 10, np.random.default_rng(0))
+    assert x.shape == (20, 64) and y.shape == (20, 1)
+    np.testing.assert_allclose(x.pow(2).mean(1).numpy(), 1.0, rtol=1e-12)
+    assert (y == 1).sum().item() == 10 and (y == -1).sum().item() == 10

@@ -1,0 +1,90 @@
+"""Tests of dltheory.transport against closed forms, invariants and the peer library POT."""
+
+import numpy as np
+import ot
+import pytest
+
+from dltheory import transport as tp
+
+X = np.linspace(0, 1, 60)
+M = tp.squared_distance_cost(X)
+REG = 3e-3
+
+
+def gauss(m, s):
+    p = np.exp(-(X - m) ** 2 / (2 * s * s))
+    return p / p.sum()
+
+
+@pytest.fixture
+def hists():
+    return np.stack([gauss(0.3, 0.05), gauss(0.65, 0.08), gauss(0.5, 0.04)], 1)
+
+
+def test_sinkhorn_matches_pot(hists):
+    # same plan as POT's log-domain Sinkhorn, and exact marginals
+    a, b = hists[:, 0], hists[:, 1]
+    ours = tp.sinkhorn(a, b, M, REG).plan
+    pot = ot.sinkhorn(a, b, M, REG, method="sinkhorn_log", stopThr=1e-14, numItermax=100_000)
+    np.testing.assert_allclose(ours, pot, atol=1e-10)
+    np.testing.assert_allclose(ours.sum(1), a, atol=1e-11)
+    np.testing.assert_allclose(ours.sum(0), b, atol=1e-11)
+
+
+def test_blur_minimises_entropic_cost(hists):
+    # C(p, .) is smallest at the blurred p: random histograms and small moves away from it all cost more
+    rng = np.random.default_rng(3)
+    p = hists[:, 0]
+    pb = tp.blur(p, M, REG)
+    best = tp.entropic_cost(p, pb, M, REG)
+    for _ in range(5):
+        q = rng.dirichlet(np.ones(len(X)))
+        assert tp.entropic_cost(p, q, M, REG) > best
+        mix = 0.97 * pb + 0.03 * q
+        assert tp.entropic_cost(p, mix, M, REG) > best
+    assert tp.entropic_cost(p, p, M, REG) > best  # hence C(p, p) is not the minimum
+
+
+def test_corrected_divergence_is_a_divergence(hists):
+    # D(p, p) = 0 and D(p, q) > 0 for q != p; the raw cost fails C(p, p) = 0
+    rng = np.random.default_rng(4)
+    for j in range(3):
+        p = hists[:, j]
+        assert abs(tp.corrected_divergence(p, p, M, REG)) < 1e-12
+        assert abs(tp.entropic_cost(p, p, M, REG)) > 1e-3
+        q = rng.dirichlet(np.ones(len(X)))
+        assert tp.corrected_divergence(p, q, M, REG) > 0
+
+
+def test_barycenter_ibp_matches_pot(hists):
+    w = np.array([0.2, 0.5, 0.3])
+    ours = tp.barycenter_ibp(hists, M, REG, weights=w)
+    pot = ot.bregman.barycenter(hists, M, REG, weights=w, method="sinkhorn_log", stopThr=1e-14, numItermax=100_000)
+    np.testing.assert_allclose(ours, pot, atol=1e-9)
+    # first-order optimality: the weighted dual potentials of C(p_k, r) are constant on the support of r
+    g = sum(w[k] * tp.sinkhorn(hists[:, k], ours, M, REG).g for k in range(3))
+    assert np.ptp(g[ours > 1e-8]) < 1e-9
+
+
+def test_barycenter_debiased_matches_pot(hists):
+    w = np.array([0.2, 0.5, 0.3])
+    ours = tp.barycenter_debiased(hists, M, REG, weights=w, tol=1e-11)
+    pot = ot.bregman.barycenter_debiased(hists, M, REG, weights=w, stopThr=1e-11, numItermax=100_000,
+                                         method="sinkhorn_log")
+    np.testing.assert_allclose(ours, pot, atol=1e-6)
+
+
+def test_deconvolve_inverts_blur(hists):
+    # r = K~^T q0 is un-blurred back to q0
+    q0 = hists[:, 2]
+    np.testing.assert_allclose(tp.deconvolve(tp.blur(q0, M, REG), M, REG, n_iter=50_000, tol=1e-13), q0,
+                               atol=2e-4)
+
+
+def test_lp_barycenter_1d_gaussians_and_pot():
+    # W2 barycenter of Gaussians: mean of means, mean of widths; the LP (ot.lp.barycenter) agrees on widths
+    a, b = gauss(0.3, 0.05), gauss(0.65, 0.08)
+    bar = tp.lp_barycenter_1d(X, np.stack([a, b], 1), weights=np.array([0.5, 0.5]))
+    assert abs(tp.width(X, bar) - 0.5 * (tp.width(X, a) + tp.width(X, b))) < 2e-3
+    lp = ot.lp.barycenter(np.stack([a, b], 1), M, weights=np.array([0.5, 0.5]))
+    assert abs(tp.width(X, bar) - tp.width(X, lp)) < 3e-3
