@@ -23,10 +23,16 @@
 # {cite}`hinton2006fast`; the weight-halving assembly of a DBM to Salakhutdinov and Hinton
 # {cite}`salakhutdinov2012better`.
 #
-# **What we do.** Only the paper's abstract was at hand, so the bound below is our own derivation in the same
-# two steps: a two-cluster (Hölder) decomposition bounds the partition function, and a directed recognition model
-# bounds the rest. On tiny DBMs whose likelihood is exact by enumeration, we train the two stages for many seeds
-# and track the bound and the exact likelihood after each stage.
+# **What we do.** On tiny DBMs whose likelihood is exact by enumeration, we pretrain in two stages for many seeds
+# and track a variational lower bound and the exact likelihood after each stage. We test three things: that the
+# bound is a bound, that the second stage raises it (the theorem), and whether the bound after pretraining
+# certifies anything, i.e. whether it rises above what the untrained model already achieves.
+#
+# **What is ours.** We looked for the paper's full text in the stored public pages (PMLR and its mirrors) and
+# found only its abstract, so the bound below is *our* derivation following the abstract's two steps: a
+# two-cluster (Hölder) decomposition bounds the partition function where the paper uses a Bethe-type cluster
+# variation, and a directed recognition model replaces the posterior as in the paper's Bayesian-network step.
+# Our bound may be looser than the paper's; the verdict below is about ours.
 
 # %% tags=["parameters"]
 seed = 0
@@ -44,7 +50,7 @@ import numpy as np
 import torch
 
 from dltheory import boltzmann as bz
-from dltheory import data, plotting, repro
+from dltheory import data, plotting, repro, stats
 
 session = repro.setup(seed, device=device)
 
@@ -90,168 +96,182 @@ session = repro.setup(seed, device=device)
 # the best prior with independent units, $b_B = \operatorname{artanh} \mathbb E_q[h_1]$, and tiny random
 # couplings (exactly zero couplings are a saddle that gradient ascent never leaves). Stage 2 trains $B$ on the
 # aggregated posterior $q(h_1) = \frac1N \sum_n Q_1(h_1 \mid v_n)$, an explicit distribution over the $2^6$
-# middle states.
+# middle states (`bz.pretrain`).
 
 # %%
-def aggregated_posterior(first, v):
-    """q(h1) = mean over the data of P_A(h1 | v): the states (2^n1, n1) and their probabilities (2^n1,)."""
-    h1, posterior = bz.rbm_posterior(first, v)  # (2^n1, n1), (2^n1, N)
-    return h1, posterior.mean(1)
-
-
-def evaluate(first, second, v):
-    """Mean layer-wise bound, cluster bound and exact DBM log-likelihood; whether both bounds hold per point."""
-    bound = bz.pretraining_bound(first, second, v)
-    exact_ll = bz.dbm_log_likelihood(bz.compose_dbm(first, second), v)
-    holds = bool(torch.all(bound.layerwise <= exact_ll + 1e-9) and torch.all(bound.cluster <= exact_ll + 1e-9))
-    return bound.layerwise.mean().item(), bound.cluster.mean().item(), exact_ll.mean().item(), holds
-
-
-def pretrain(v, hidden, top, *, steps, lr, init_scale, generator):
-    """Stages 0 (untrained), 1 (A trained, B at its start) and 2 (B trained); returns evaluate() per stage,
-    the log-likelihood of A alone, and the gain of B's own objective in stage 2."""
-    kw = dict(dtype=torch.float64, device=v.device)
-    n0 = v.shape[1]
-    a = bz.RBM(init_scale * torch.randn(n0, hidden, generator=generator, **kw), torch.zeros(n0, **kw),
-               torch.zeros(hidden, **kw))
-
-    def start_b(first):
-        h1, q = aggregated_posterior(first, v)
-        mean = (q @ h1).clamp(-0.999, 0.999)
-        return bz.RBM(init_scale * torch.randn(hidden, top, generator=generator, **kw), torch.atanh(mean),
-                      torch.zeros(top, **kw))
-
-    stages = [evaluate(a, start_b(a), v)]
-    a = bz.fit_rbm(a, v, steps=steps, lr=lr)
-    b0 = start_b(a)
-    stages.append(evaluate(a, b0, v))
-    h1, q = aggregated_posterior(a, v)
-    b = bz.fit_rbm(b0, h1, weights=q, steps=steps, lr=lr)
-    stages.append(evaluate(a, b, v))
-    gain = ((q * bz.rbm_log_likelihood(b, h1)).sum() - (q * bz.rbm_log_likelihood(b0, h1)).sum()).item()
-    return stages, bz.rbm_log_likelihood(a, v).mean().item(), gain
-
-
+settings = dict(steps=steps, lr=lr, init_scale=init_scale, generator=session.generator)
 bars = data.bars_and_stripes(3).to(session.device)
-stages, ll_a, gain = pretrain(bars, hidden, top, steps=steps, lr=lr, init_scale=init_scale,
-                              generator=session.generator)
-for name, (lw, cl, ex, ok) in zip(("untrained", "after stage 1", "after stage 2"), stages, strict=True):
-    print(f"{name:>14}: layer-wise {lw:8.4f}  cluster {cl:8.4f}  exact {ex:8.4f}  bounds hold: {ok}")
-print(f"first RBM alone: {ll_a:.4f}; stage-2 gain of B's objective {gain:.4f}, "
-      f"bound gain {stages[2][0] - stages[1][0]:.4f} (half of it)")
+run = bz.pretrain(bars, hidden, top, **settings)
+for name in ("untrained", "stage1", "stage2"):
+    s = getattr(run, name)
+    print(f"{name:>9}: layer-wise {s.layerwise:8.4f}  cluster {s.cluster:8.4f}  exact {s.exact:8.4f}  "
+          f"bounds hold: {s.bounds_hold}")
+print(f"first RBM alone {run.first_log_likelihood:.4f}; stage 2: B's objective gained {run.second_gain:.4f}, "
+      f"the bound {run.stage2.layerwise - run.stage1.layerwise:.4f}")
 
 # %% [markdown]
-# ## Twenty seeds on two data sets
+# ## Many seeds on two data sets
 #
 # The 14 bars-and-stripes patterns on a 3x3 grid (a 9–6–4 DBM) and, for each seed, a fresh set of 12 random
-# 8-pixel patterns (an 8–6–4 DBM).
+# 8-pixel patterns (an 8–6–4 DBM). The *untrained* DBM is the baseline any certificate must beat: with
+# (near-)zero couplings it gives every pattern probability $2^{-n_0}$, so its exact log-likelihood is
+# $-n_0 \log 2$.
 
 # %%
-def many(make_data, n_seeds):
-    rows = []
-    for _ in range(n_seeds):
-        v = make_data()
-        st, ll_first, gain = pretrain(v, hidden, top, steps=steps, lr=lr, init_scale=init_scale,
-                                      generator=session.generator)
-        rows.append([x for s in st for x in s] + [ll_first, gain])
-    # columns: (layer-wise, cluster, exact, holds) for stages 0, 1, 2; then log-lik of A alone; B's gain
-    return np.array(rows, dtype=float)
-
-
-def random_patterns():
-    bits = torch.rand(n_random, 8, generator=session.generator, dtype=torch.float64, device=session.device)
-    return (bits < 0.5).double() * 2 - 1
-
-
-results = {"bars and stripes 9-6-4": many(lambda: bars, n_seeds),
-           "random patterns 8-6-4": many(random_patterns, n_seeds)}
+runs = {"bars and stripes 9-6-4": [bz.pretrain(bars, hidden, top, **settings) for _ in range(n_seeds)],
+        "random patterns 8-6-4": [bz.pretrain(data.random_patterns(n_random, 8, generator=session.generator),
+                                              hidden, top, **settings) for _ in range(n_seeds)]}
 
 # %% [markdown]
 # ## Bound and exact likelihood per stage
 #
 # Thin lines: single seeds; thick: the mean. Each panel shows the layer-wise bound (blue), the cluster bound
 # (green) and the exact DBM log-likelihood (orange) per data point; the dashed line is the first RBM's own
-# log-likelihood after stage 1.
+# log-likelihood after stage 1, the dotted line the untrained DBM's exact log-likelihood.
 
 # %%
 fig, axes = plotting.subplots(1, 2, width=8.5, height=3.4, sharey=True)
 x = [0, 1, 2]
-for ax, (name, r) in zip(axes, results.items(), strict=True):
-    for col, label, color in ((0, "layer-wise bound", plotting.COLORS[0]), (1, "cluster bound", plotting.COLORS[2]),
-                              (2, "exact DBM", plotting.COLORS[1])):
-        ys = r[:, [col, 4 + col, 8 + col]]
+for ax, (name, rs) in zip(axes, runs.items(), strict=True):
+    for field, label, color in (("layerwise", "layer-wise bound", plotting.COLORS[0]),
+                                ("cluster", "cluster bound", plotting.COLORS[2]), ("exact", "exact DBM", plotting.COLORS[1])):
+        ys = np.array([[getattr(getattr(r, st), field) for st in ("untrained", "stage1", "stage2")] for r in rs])
         ax.plot(x, ys.T, color=color, alpha=0.15, lw=0.8)
         ax.plot(x, ys.mean(0), "o-", color=color, lw=2.2, label=label)
-    ax.axhline(r[:, 12].mean(), color="k", ls="--", lw=1, label="first RBM alone")
+    ax.axhline(np.mean([r.first_log_likelihood for r in rs]), color="k", ls="--", lw=1, label="first RBM alone")
+    ax.axhline(np.mean([r.untrained.exact for r in rs]), color="k", ls=":", lw=1, label="untrained DBM")
     ax.set(title=name, xticks=x, xticklabels=["untrained", "stage 1", "stage 2"])
 axes[0].set_ylabel("mean log-likelihood per pattern (nats)")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=7)
 plotting.plt.show()
 
 # %% [markdown]
-# *What to see:* both bounds always lie below the exact likelihood. The layer-wise bound (blue) *falls* at stage 1
-# and rises at stage 2: only the second stage is guaranteed to help it. The cluster bound (green) is nearly exact
-# for the untrained, almost independent RBMs and loosens at each stage, as the RBMs grow structured and Hölder's
-# inequality becomes less tight. The exact likelihood (orange) rises mostly at stage 1, a little at stage 2, and
-# the assembled DBM stays below the first RBM on its own (dashed).
+# *What to see:* both bounds lie below the exact likelihood. The layer-wise bound (blue) *falls* at stage 1 and
+# rises at stage 2. The cluster bound (green) is exact for the untrained, almost independent RBMs and loosens at
+# each stage, as the RBMs grow structured and Hölder's inequality becomes less tight. The exact likelihood
+# (orange) rises mostly at stage 1; compare where the bound ends with the dotted line.
 #
 # ## The check
 #
-# From `CLAIMS.md`: the bound never exceeds the exact log-likelihood (every run, every stage, both bounds, every
-# data point); stage-2 pretraining does not lower the bound in at least 95% of at least 20 seeds (per data set).
-# We also report, without asserting, how often the exact DBM likelihood itself rose at stage 2.
+# From `CLAIMS.md`: the bounds never exceed the exact log-likelihood (every run, every stage, both bounds, every
+# data point), and stage 2 does not lower the bound in at least 95% of at least 20 seeds, per data set. The second
+# criterion is algebraic here: the bound depends on $B$ only through $\tfrac12\,\mathbb E_q \log P_B$, so it rises
+# by exactly half of $B$'s gain (counted as `half_gain`) whenever the optimiser makes progress; it checks our
+# algebra and the optimiser, not the world. Of the criterion as written, only the bound check could fail. We
+# therefore add two checks beyond it: over the whole of pretraining the bound rises
+# (`pretraining_raises_bound`), and it ends above the untrained DBM's exact log-likelihood, so that it certifies
+# an improvement over doing nothing (`bound_certifies_improvement`), each in at least 95% of the seeds; we count
+# the same certification for the tighter cluster bound (`cluster_certifies_improvement`, reported).
 
 # %%
-def summary(r):
-    """Counts over seeds: bounds held, stage 2 did not lower the bound, the bound rose by half of B's gain
-    (to 1e-9), stage 1 raised the bound, stage 2 raised the exact likelihood."""
-    return dict(
-        bound_holds_runs=int(r[:, [3, 7, 11]].all(1).sum()),
-        stage2_not_lowered=int((r[:, 8] >= r[:, 4] - 1e-9).sum()),
-        stage2_half_gain=int((np.abs((r[:, 8] - r[:, 4]) - 0.5 * r[:, 13]) < 1e-9).sum()),
-        stage1_bound_rose=int((r[:, 4] > r[:, 0]).sum()),
-        stage2_exact_rose=int((r[:, 10] > r[:, 6]).sum()),
-    )
+def counts(rs):
+    """Per data set, the number of seeds where each statement holds."""
+    return {
+        "bounds_hold": sum(all(getattr(r, st).bounds_hold for st in ("untrained", "stage1", "stage2")) for r in rs),
+        "stage2_not_lowered": sum(r.stage2.layerwise >= r.stage1.layerwise - 1e-9 for r in rs),
+        "half_gain": sum(abs(r.stage2.layerwise - r.stage1.layerwise - r.second_gain / 2) < 1e-9 for r in rs),
+        "pretraining_raises_bound": sum(r.stage2.layerwise > r.untrained.layerwise for r in rs),
+        "bound_certifies_improvement": sum(r.stage2.layerwise > r.untrained.exact for r in rs),
+        "cluster_certifies_improvement": sum(r.stage2.cluster > r.untrained.exact for r in rs),
+        "stage1_raises_bound": sum(r.stage1.layerwise > r.untrained.layerwise for r in rs),
+        "stage2_raises_exact": sum(r.stage2.exact > r.stage1.exact for r in rs),
+    }
 
 
-bs, rn = results.values()
-counts = {"bars": summary(bs), "random": summary(rn)}
-for name, c in counts.items():
-    print(name, c)
-ok = (all(c["bound_holds_runs"] == n_seeds for c in counts.values()) and n_seeds >= 20
-      and all(c["stage2_not_lowered"] >= 0.95 * n_seeds for c in counts.values()))
+found = {name.split()[0]: counts(rs) for name, rs in runs.items()}
+for name, c in found.items():
+    print(f"{name:>7}: " + ", ".join(f"{k} {v}/{n_seeds}" for k, v in c.items()))
+at_least = int(np.ceil(0.95 * n_seeds))
+checks = {"at_least_20_seeds": n_seeds >= 20,
+          **{f"{k}_{d}": found[d][k] == n_seeds for d in found for k in ("bounds_hold",)},
+          **{f"{k}_{d}": found[d][k] >= at_least for d in found
+             for k in ("stage2_not_lowered", "pretraining_raises_bound", "bound_certifies_improvement")}}
+
+# %% [markdown]
+# **Negative controls.** (a) The layer-wise bound with its Hölder constant $\tfrac12(n_0 + n_2)\log 2$ left out,
+# a slip that is easy to make, is *not* a bound: run through the same per-pattern check after pretraining, it must
+# fail. (b) The theorem needs $B$ to be trained on the aggregated posterior of $A$; trained on the same
+# probabilities scrambled among the middle states, stage 2 has no guarantee, and the "not lowered" check must fail.
+
+# %%
+bars_runs = runs["bars and stripes 9-6-4"]
+slip = 0.5 * (bars.shape[1] + top) * np.log(2)
+first_below = sum(bool(torch.all(bz.pretraining_bound(r.first, r.second, bars).layerwise + slip
+                                 <= bz.dbm_log_likelihood(bz.compose_dbm(r.first, r.second), bars) + 1e-9))
+                  for r in bars_runs)
+scrambled = [bz.pretrain(bars, hidden, top, scramble_target=True, **settings) for _ in range(n_seeds)]
+scrambled_kept = sum(r.stage2.layerwise >= r.stage1.layerwise - 1e-9 for r in scrambled)
+print(f"first RBM's log-likelihood below the DBM's: {first_below}/{n_seeds}; "
+      f"scrambled target, stage 2 did not lower the bound: {scrambled_kept}/{n_seeds}")
+controls = {
+    "constant_dropped": repro.control("the layer-wise bound without its Hölder constant, per pattern (bars)",
+                                      {"bounds_hold": first_below == n_seeds}, {"seeds_below": first_below}),
+    "scrambled_target": repro.control("stage 2 trained on the aggregated posterior scrambled among states (bars)",
+                                      {"stage2_not_lowered": scrambled_kept >= at_least},
+                                      {"seeds_not_lowered": scrambled_kept}),
+}
+
+# %%
+bound_gap = stats.mean_interval(np.array([r.stage2.layerwise - r.untrained.exact for r in bars_runs]))
 repro.record_claim(
     "Y1",
     title="Layer-wise pretraining of a DBM raises a variational lower bound of its likelihood",
-    status="reproduced" if ok else "not reproduced",
+    status=repro.grade(checks),
     criterion="bounds <= exact DBM log-likelihood in every run; stage 2 does not lower the bound in >= 95% of "
-              ">= 20 seeds",
+              ">= 20 seeds (added: pretraining raises the bound, and the bound ends above the untrained DBM's "
+              "exact log-likelihood, each in >= 95% of seeds)",
+    checks=checks,
     measured={
-        **{f"{data}_{k}": v for data, c in counts.items() for k, v in c.items()},
-        "bars_mean_bound_stage1": bs[:, 4].mean(), "bars_mean_bound_stage2": bs[:, 8].mean(),
-        "bars_mean_exact_stage1": bs[:, 6].mean(), "bars_mean_exact_stage2": bs[:, 10].mean(),
-        "bars_mean_first_rbm": bs[:, 12].mean(),
+        **{f"{d}_{k}": v for d, c in found.items() for k, v in c.items()},
+        "bars_bound_untrained": np.mean([r.untrained.layerwise for r in bars_runs]),
+        "bars_bound_stage1": np.mean([r.stage1.layerwise for r in bars_runs]),
+        "bars_bound_stage2": np.mean([r.stage2.layerwise for r in bars_runs]),
+        "bars_exact_untrained": np.mean([r.untrained.exact for r in bars_runs]),
+        "bars_exact_stage2": np.mean([r.stage2.exact for r in bars_runs]),
+        "bars_first_rbm": np.mean([r.first_log_likelihood for r in bars_runs]),
+        "bars_bound_minus_untrained": repro.measure(bound_gap.value, tol=2 * bound_gap.sem,
+                                                    basis=f"2 standard errors over {n_seeds} seeds"),
         "n_seeds": n_seeds,
     },
+    controls=controls,
 )
-assert all(c["bound_holds_runs"] == n_seeds for c in counts.values()), "a bound exceeded the exact log-likelihood"
-assert all(c["stage2_not_lowered"] >= 0.95 * n_seeds for c in counts.values()), "stage 2 lowered the bound"
+
+# %% [markdown]
+# What the verdict rests on: the bound is a bound in every run and both controls fail (that stage 2 never lowers
+# it is asserted too, but it holds by the algebra above).
+
+# %%
+assert all(v for k, v in checks.items() if k.startswith(("bounds_hold", "stage2_not", "at_least"))), checks
+assert not any(c.passed_check for c in controls.values()), "a negative control passed the check"
 
 # %% [markdown]
 # ## What we found
 #
-# The bounds behave as derived: in every run, at every stage and for every pattern they stay below the exact
-# log-likelihood, and the second stage raises the layer-wise bound by exactly half of what the second RBM gains on
-# the aggregated posterior (`*_stage2_half_gain` counts the seeds where that identity held to $10^{-9}$), so it
-# cannot lower it while that training makes progress. That is the provable part of the claim, and it holds.
+# Status: **{glue:md}`status`**. The provable part holds: in every run, at every stage and for every pattern both
+# bounds stay below the exact log-likelihood ({glue:text}`bars_bounds_hold` and {glue:text}`random_bounds_hold` of
+# {glue:text}`n_seeds` seeds), and stage 2 raises the layer-wise bound by exactly half of what the second RBM gains
+# on the aggregated posterior ({glue:text}`bars_half_gain` and {glue:text}`random_half_gain` seeds to $10^{-9}$),
+# so it does not lower it ({glue:text}`bars_stage2_not_lowered` and {glue:text}`random_stage2_not_lowered`). The
+# check can fail: trained on a scrambled target, stage 2 kept the bound in only
+# {glue:text}`scrambled_target.seeds_not_lowered` seeds of {glue:text}`n_seeds`, and the first RBM's own
+# bound with its constant dropped stayed below the exact likelihood at every pattern in only
+# {glue:text}`constant_dropped.seeds_below` seeds.
 #
-# Three findings qualify it. First, the *first* stage lowered the layer-wise bound in all our seeds
-# (`*_stage1_bound_rose` counts the seeds where it rose): training $A$ on the data maximises $	frac12 \log P_A(v)$ but
-# sharpens $Q_1$, whose entropy and prior terms then fall faster. Only stage 2 carries a guarantee. Second, the
-# bounds are loose after training (several nats per pattern below the exact likelihood), and the cluster bound
-# loosens at every stage. Third, the exact likelihood of the assembled DBM did rise at stage 2 in our seeds
-# (`*_stage2_exact_rose`), but only slightly, and the DBM stayed *below* the first RBM alone: halving the weights
-# to assemble it costs more than the top layer gives back at this size. Pretraining improves a guaranteed lower
-# bound, as claimed, but does not by itself make the DBM better than its first RBM; that is what the joint
-# training after pretraining is for. Our bound follows the paper's two steps (a Bayesian-network part and a
-# cluster part) but is our derivation and not necessarily the paper's bound.
+# What the bound does *not* do is certify that pretraining helps. Stage 1 raised it in
+# {glue:text}`bars_stage1_raises_bound` (bars) and {glue:text}`random_stage1_raises_bound` (random) seeds: training
+# $A$ on the data maximises $\tfrac12 \log P_A(v)$ but sharpens $Q_1$, whose entropy and prior terms fall faster.
+# Over both stages the bound went from {glue:text}`bars_bound_untrained:.3f` to
+# {glue:text}`bars_bound_stage2:.3f` nats per pattern on bars and stripes, which stays below the exact
+# log-likelihood of the *untrained* DBM, {glue:text}`bars_exact_untrained:.3f` (by
+# {glue:text}`bars_bound_minus_untrained:.3f` on average): the bound ends above it in only
+# {glue:text}`bars_bound_certifies_improvement` (bars) and {glue:text}`random_bound_certifies_improvement`
+# (random) seeds, the cluster bound in {glue:text}`bars_cluster_certifies_improvement` and
+# {glue:text}`random_cluster_certifies_improvement`. Much of that gap is the price of our own derivation: the
+# step $\sum_{h_2}\sqrt{P_B(h_1,h_2)} \ge \sqrt{P_B(h_1)}$ alone costs up to $\tfrac12 n_2 \log 2$ (1.39 nats
+# here) even at the untrained model, where the layer-wise bound is {glue:text}`bars_bound_untrained:.3f` against
+# the exact {glue:text}`bars_exact_untrained:.3f`. The exact likelihood itself did rise, to {glue:text}`bars_exact_stage2:.3f`, yet stayed below
+# the first RBM alone ({glue:text}`bars_first_rbm:.3f`): halving the weights to assemble the DBM costs more than the
+# top layer gives back at this size. So: the guarantee the paper proves for stage 2 holds for our bound, but our
+# bound is too loose to show that pretraining as a whole improves the model. The status names that split: the
+# bound and the stage-2 guarantee are reproduced, a certified improvement is not. A tighter bound, perhaps the
+# paper's Bethe-type one, might certify more; without its text we cannot test it.

@@ -21,16 +21,19 @@
 # paper appeared at AAAI 2021 (arXiv, July 2020).
 #
 # **What we do.** We generate cause–effect data sets of $n = 50$ points from several mechanisms and noise types, and
-# meta-train a Meta-CGNN on them. We then decide held-out data sets and 99 real pairs from the Tübingen benchmark
-# {cite}`mooij2016distinguishing`, each subsampled to 50 points. Alongside run the peers named in `CLAIMS.md`:
+# meta-train a Meta-CGNN on them, holding one mechanism and one noise type out of training. We then decide three
+# kinds of held-out data sets: new draws of the training families (in distribution for Meta-CGNN, though not for
+# the peers, which learn nothing), draws of the held-out families (out of distribution), and 99 real pairs from the
+# Tübingen benchmark {cite}`mooij2016distinguishing`, each subsampled to 50 points. As a negative control, the
+# same data sets with the effect shuffled within each set carry no direction at all. Alongside run the peers named in `CLAIMS.md`:
 # an additive-noise model {cite}`hoyer2009anm`, IGCI {cite}`daniusis2010igci`, RECI {cite}`bloebaum2018reci`, and
 # a CGNN retrained on each data set {cite}`goudet2018cgnn`. IGCI and RECI come from the Causal Discovery Toolbox
 # {cite}`kalainathan2020cdt`.
 #
-# **What we could read.** Only the paper's abstract and a summary were at hand. The architecture follows them:
-# a DeepSets encoder, FiLM conditioning, an MMD loss and no retraining at test time. Three things are our own
-# choices, since the paper's choices could not be checked: the sizes, meta-training on each data set in its
-# causal order only, and the decision rule (the direction with the smaller MMD wins).
+# **What is ours.** The paper's full text (arXiv:2007.02809, AAAI 2021) describes the architecture we follow: a
+# DeepSets encoder, FiLM conditioning of a CGNN generator, an MMD loss and no retraining at test time. Our own
+# choices are the sizes, the synthetic generator of data sets, meta-training on each data set in its causal order
+# only, and the decision rule (the direction with the smaller MMD wins).
 
 # %% tags=["parameters"]
 seed = 0
@@ -42,6 +45,8 @@ width = 64  # hidden units of the encoder and the generator
 embedding = 32  # size of the data-set embedding
 cgnn_steps = 300  # training steps of each per-data-set CGNN (Goudet et al.: 1000, and 6 runs)
 cgnn_sets = 100  # held-out data sets also decided by per-data-set CGNNs
+n_ood = 100  # held-out data sets of the families left out of training
+held_out = ("periodic", "laplace")  # the mechanism and the noise type left out of meta-training
 device = "cpu"
 
 # %%
@@ -49,15 +54,13 @@ import time
 import warnings
 
 import numpy as np
-from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
-from dltheory import causal, plotting, repro
+from dltheory import causal, data, plotting, repro, stats
 
 with warnings.catch_warnings():  # cdt announces at import whether it found a GPU
     warnings.simplefilter("ignore")
-    from cdt.causality.pairwise import ANM, IGCI, RECI
-    from cdt.data import load_dataset
+    from cdt.causality.pairwise import ANM
 
 session = repro.setup(seed, device=device)
 
@@ -75,20 +78,26 @@ session = repro.setup(seed, device=device)
 #
 # with $\sigma$ between 0.1 and 0.5 of $f$'s spread. Both variables are standardised, so scale gives nothing
 # away. The pair is then shown in a random order, as $(a, b)$ with the label "$a \to b$" or "$b \to a$".
+# Meta-training and the in-distribution test sets never use the periodic mechanism or Laplace noise; the
+# out-of-distribution test sets always use one of them.
 
 # %%
-train = causal.sample_pairs(n_train, n, session.rng)
-test = causal.sample_pairs(n_test, n, session.rng)
+seen = dict(mechanism=tuple(m for m in data.MECHANISMS if m not in held_out),
+            noise=tuple(z for z in data.NOISES if z not in held_out))
+train = data.cause_effect_pairs(n_train, n, session.rng, **seen)
+test = data.cause_effect_pairs(n_test, n, session.rng, **seen)
+ood = [data.cause_effect_pair(n, session.rng, **({"mechanism": held_out[0]} if session.rng.random() < 0.5
+                                                 else {"noise": held_out[1]})) for _ in range(n_ood)]
 a_test, b_test = np.stack([p.a for p in test]), np.stack([p.b for p in test])
 truth = np.array([p.direction for p in test])
-print(f"{n_train} training and {n_test} held-out data sets of {n} points; "
+print(f"{n_train} training, {n_test} held-out and {n_ood} out-of-distribution data sets of {n} points; "
       f"{np.mean(truth == 1):.3f} of the held-out ones are shown cause first")
 
 # %%
 fig, axes = plotting.subplots(2, 4, width=8.5, height=4.0)
 for ax, (mechanism, noise) in zip(axes.flat, [(m, z) for z in ("gaussian", "multiplicative")
-                                              for m in causal.MECHANISMS], strict=True):
-    p = causal.sample_pair(n, np.random.default_rng(1), mechanism=mechanism, noise=noise)
+                                              for m in data.MECHANISMS], strict=True):
+    p = data.cause_effect_pair(n, np.random.default_rng(1), mechanism=mechanism, noise=noise)
     cause, effect = (p.a, p.b) if p.direction == 1 else (p.b, p.a)
     ax.plot(cause, effect, ".", ms=4)
     ax.set(title=f"{mechanism}, {noise}", xticks=[], yticks=[])
@@ -165,47 +174,23 @@ plotting.plt.show()
 #   shown beside it: it zeroes the linear and quadratic features and so regresses on $x^3$ alone.
 
 # %%
-def accuracy(score: np.ndarray, direction: np.ndarray) -> float:
-    """Fraction of data sets whose score has the sign of the true direction (a tie counts as wrong)."""
-    return float(np.mean(np.sign(score) == direction))
-
-
-def tally(score: np.ndarray, direction: np.ndarray) -> dict[str, float]:
-    """Right decisions, data sets, accuracy and its 95% Clopper–Pearson interval."""
-    right = int(np.sum(np.sign(score) == direction))
-    ci = stats.binomtest(right, len(score)).proportion_ci(method="exact")
-    return dict(right=right, total=len(score), accuracy=right / len(score), low=ci.low, high=ci.high)
-
-
-def show(tallies: dict[str, dict[str, float]]) -> None:
+def show(tallies: dict[str, stats.Tally]) -> None:
     """Print one line per method: right/total, accuracy, interval."""
     print(f"{'method':>10} {'right':>8} {'accuracy':>9}   95% interval (Clopper–Pearson)")
     for name, t in tallies.items():
-        print(f"{name:>10} {t['right']:>4}/{t['total']:<3} {t['accuracy']:9.3f}   [{t['low']:.3f}, {t['high']:.3f}]")
-
-
-def peer_scores(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    """ANM, IGCI, RECI and cdt's RECI direction scores of the data sets ``a``, ``b`` (B, n)."""
-    pairs = list(zip(a, b, strict=True))
-    return {
-        "ANM": np.array([causal.anm_score(y, x) - causal.anm_score(x, y) for x, y in pairs]),
-        "IGCI": np.array([IGCI().predict_proba(pair) for pair in pairs]),
-        "RECI": np.array([causal.reci_score(y, x) - causal.reci_score(x, y) for x, y in pairs]),
-        "RECI (cdt)": np.array([RECI().predict_proba(pair) for pair in pairs]),
-    }
+        print(f"{name:>10} {t.right:>4}/{t.total:<3} {t.accuracy:9.3f}   [{t.low:.3f}, {t.high:.3f}]")
 
 
 scores = {"Meta-CGNN": causal.meta_cgnn_scores(model, a_test, b_test, generator=session.generator),
-          **peer_scores(a_test, b_test)}
+          **causal.peer_scores(test)}
 cgnn = causal.cgnn_scores(a_test[:cgnn_sets], b_test[:cgnn_sets], steps=cgnn_steps, generator=session.generator)
 with warnings.catch_warnings():  # cdt's GP hits its length-scale bound: it interpolates, as said above
     warnings.simplefilter("ignore", ConvergenceWarning)
-    subset = zip(a_test[:cgnn_sets], b_test[:cgnn_sets], strict=True)
-    cdt_anm = np.array([ANM().predict_proba(pair) for pair in subset])
-tallies = {name: tally(s, truth) for name, s in scores.items()}
-tallies["CGNN"] = tally(cgnn, truth[:cgnn_sets])
-show({**tallies, "cdt ANM": tally(cdt_anm, truth[:cgnn_sets])})
-same = accuracy(scores["Meta-CGNN"][:cgnn_sets], truth[:cgnn_sets])
+    cdt_anm = np.array([ANM().predict_proba((p.a, p.b)) for p in test[:cgnn_sets]])
+tallies = {name: stats.tally(s, truth) for name, s in scores.items()}
+tallies["CGNN"] = stats.tally(cgnn, truth[:cgnn_sets])
+show({**tallies, "cdt ANM": stats.tally(cdt_anm, truth[:cgnn_sets])})
+same = stats.tally(scores["Meta-CGNN"][:cgnn_sets], truth[:cgnn_sets]).accuracy
 print(f"Meta-CGNN on the same {cgnn_sets} data sets as CGNN: {same:.3f}")
 
 # %% [markdown]
@@ -216,20 +201,32 @@ print(f"Meta-CGNN on the same {cgnn_sets} data sets as CGNN: {same:.3f}")
 noise = np.array([p.noise for p in test])
 fig, ax = plotting.subplots(width=7.0, height=3.0)
 for i, name in enumerate(scores):
-    right = [accuracy(scores[name][noise == z], truth[noise == z]) for z in causal.NOISES]
-    ax.bar(np.arange(4) + (i - 2) * 0.16, right, width=0.16, label=name)
+    right = [stats.tally(scores[name][noise == z], truth[noise == z]).accuracy for z in seen["noise"]]
+    ax.bar(np.arange(3) + (i - 2) * 0.16, right, width=0.16, label=name)
 ax.axhline(0.5, color="k", lw=1, ls=":")
-ax.set(xticks=range(4), xticklabels=causal.NOISES, ylabel="accuracy", ylim=(0, 1.15), yticks=np.linspace(0, 1, 6))
+ax.set(xticks=range(3), xticklabels=seen["noise"], ylabel="accuracy", ylim=(0, 1.15), yticks=np.linspace(0, 1, 6))
 ax.legend(ncol=5, loc="upper center", fontsize=8)
 plotting.plt.show()
 
 # %% [markdown]
-# *What to see:* accuracy on the held-out synthetic data sets by noise type (about 50 each; the dotted line is
-# chance). The additive-noise model is right nine times in ten or more on additive noise and at chance on
-# multiplicative noise. Meta-CGNN is more even: it learned from examples what causal conditionals look like and
-# assumes nothing about how the noise enters. Its weak spot is uniform noise, which its Gaussian noise input must
-# learn to reshape. cdt's RECI, regressing on $x^3$ alone, is at or below chance on additive noise.
+# *What to see:* accuracy on the in-distribution held-out data sets by noise type (about 65 each; the dotted line
+# is chance). Compare the additive-noise model on the additive kinds with the multiplicative kind, where its
+# assumption fails, and Meta-CGNN, which assumes nothing about how the noise enters but must learn to reshape its
+# Gaussian noise input; cdt's RECI regresses on $x^3$ alone.
 #
+# ## Families left out of training
+#
+# The same methods on data sets whose mechanism (periodic) or noise (Laplace) Meta-CGNN never saw. For the peers
+# these are just more data sets; for Meta-CGNN they test whether what it learned transfers.
+
+# %%
+ood_truth = np.array([p.direction for p in ood])
+ood_scores = {"Meta-CGNN": causal.meta_cgnn_scores(model, np.stack([p.a for p in ood]), np.stack([p.b for p in ood]),
+                                                   generator=session.generator), **causal.peer_scores(ood)}
+ood_tallies = {name: stats.tally(s, ood_truth) for name, s in ood_scores.items()}
+show(ood_tallies)
+
+# %% [markdown]
 # ## The Tübingen pairs
 #
 # The 99 real cause–effect pairs shipped in cdt's wheel are all stored cause first. We show each in a random
@@ -238,31 +235,25 @@ plotting.plt.show()
 # are not used).
 
 # %%
-data, _ = load_dataset("tuebingen")
-tub_a, tub_b, tub_truth = [], [], []
-for x, y in zip(data["A"], data["B"], strict=True):
-    keep = session.rng.choice(len(x), n, replace=False)
-    x, y = causal.standardise(x[keep]), causal.standardise(y[keep])
-    flip = session.rng.random() < 0.5
-    tub_a.append(y if flip else x)
-    tub_b.append(x if flip else y)
-    tub_truth.append(-1 if flip else 1)
-tub_a, tub_b, tub_truth = np.stack(tub_a), np.stack(tub_b), np.array(tub_truth)
+tub = data.tuebingen(n, session.rng)
+tub_a, tub_b, tub_truth = (np.stack([p.a for p in tub]), np.stack([p.b for p in tub]),
+                           np.array([p.direction for p in tub]))
 tub_scores = {"Meta-CGNN": causal.meta_cgnn_scores(model, tub_a, tub_b, generator=session.generator),
               "CGNN": causal.cgnn_scores(tub_a, tub_b, steps=cgnn_steps, generator=session.generator),
-              **peer_scores(tub_a, tub_b)}
-tub_tallies = {name: tally(s, tub_truth) for name, s in tub_scores.items()}
+              **causal.peer_scores(tub)}
+tub_tallies = {name: stats.tally(s, tub_truth) for name, s in tub_scores.items()}
 show(tub_tallies)
 
 # %%
-fig, axes = plotting.subplots(1, 2, width=9.0, height=3.2, sharey=True)
-names = ["Meta-CGNN", "CGNN", "ANM", "IGCI", "RECI", "RECI (cdt)"]
-for ax, (title, result) in zip(axes, [("held-out synthetic", tallies), ("Tübingen, n = 50", tub_tallies)],
-                               strict=True):
-    height = [result[k]["accuracy"] for k in names]
-    ax.bar(names, height, color=[plotting.COLORS[i] for i in (0, 5, 1, 2, 3, 4)])
-    err = [[h - result[k]["low"] for h, k in zip(height, names, strict=True)],
-           [result[k]["high"] - h for h, k in zip(height, names, strict=True)]]
+fig, axes = plotting.subplots(1, 3, width=9.0, height=3.2, sharey=True)
+for ax, (title, result) in zip(axes, [("held-out, seen families", tallies), ("held-out families", ood_tallies),
+                                      ("Tübingen, n = 50", tub_tallies)], strict=True):
+    names = [k for k in ("Meta-CGNN", "CGNN", "ANM", "IGCI", "RECI", "RECI (cdt)") if k in result]
+    height = [result[k].accuracy for k in names]
+    ax.bar(names, height, color=[plotting.COLORS[("Meta-CGNN", "ANM", "IGCI", "RECI", "RECI (cdt)", "CGNN").index(k)]
+                                 for k in names])
+    err = [[h - result[k].low for h, k in zip(height, names, strict=True)],
+           [result[k].high - h for h, k in zip(height, names, strict=True)]]
     ax.errorbar(names, height, yerr=err, fmt="none", color="k", capsize=3)
     ax.axhline(0.5, color="k", lw=1, ls=":")
     ax.set(title=title, ylim=(0, 1))
@@ -271,10 +262,8 @@ axes[0].set(ylabel="accuracy")
 plotting.plt.show()
 
 # %% [markdown]
-# *What to see:* accuracies with 95% Clopper–Pearson intervals. On held-out synthetic data Meta-CGNN sits with
-# the best peer; CGNN is scored on its 100 data sets. On the Tübingen pairs at $n = 50$, every interval reaches
-# down to or near chance. Fifty points of a real pair are little evidence, and every method here was designed or
-# trained for other kinds of data.
+# *What to see:* accuracies with 95% Clopper–Pearson intervals; CGNN is scored on its 100 data sets (left) and on
+# the Tübingen pairs. Compare Meta-CGNN's bar with the best peer's in each panel, and every bar with chance (dotted).
 #
 # ## Time per data set
 #
@@ -282,32 +271,48 @@ plotting.plt.show()
 # single data sets (one thread) and compare the cost per data set.
 
 # %%
-def seconds_per_set(decide, count: int) -> float:
-    """Mean wall time of ``decide(a, b)`` on each of the first ``count`` held-out data sets, one at a time."""
+def seconds_per_set(decide, a: np.ndarray, b: np.ndarray) -> float:
+    """Mean wall time of ``decide`` on each data set of ``a``, ``b`` (B, n), one at a time."""
     started = time.perf_counter()
-    for i in range(count):
-        decide(a_test[i : i + 1], b_test[i : i + 1])
-    return (time.perf_counter() - started) / count
+    for i in range(len(a)):
+        decide(a[i : i + 1], b[i : i + 1])
+    return (time.perf_counter() - started) / len(a)
 
 
-meta_seconds = seconds_per_set(lambda a, b: causal.meta_cgnn_scores(model, a, b, generator=session.generator), 20)
-cgnn_seconds = seconds_per_set(lambda a, b: causal.cgnn_scores(a, b, steps=cgnn_steps, generator=session.generator), 3)
+meta_seconds = seconds_per_set(lambda a, b: causal.meta_cgnn_scores(model, a, b, generator=session.generator),
+                               a_test[:20], b_test[:20])
+cgnn_seconds = seconds_per_set(lambda a, b: causal.cgnn_scores(a, b, steps=cgnn_steps, generator=session.generator),
+                               a_test[:3], b_test[:3])
 print(f"Meta-CGNN: {meta_seconds:.4f} s per data set; CGNN ({cgnn_steps} steps per direction): "
       f"{cgnn_seconds:.4f} s per data set; meta-training once: {train_seconds:.1f} s")
 
 # %% [markdown]
-# ## The check
+# ## The check, and its control
 #
 # From `CLAIMS.md`: on held-out synthetic data sets, Meta-CGNN's accuracy is above chance (one-sided binomial
 # test, $p < 0.01$) and at least the best peer's accuracy minus 0.05. Its time per data set must be far below a
-# retrained CGNN's; before running, we fixed "far below" as at least ten times faster. The Tübingen accuracies
-# are reported, not asserted.
+# retrained CGNN's; before running, we fixed "far below" as at least ten times faster. Because the held-out sets
+# share Meta-CGNN's training families, we add the same parity test on the held-out families. The Tübingen pairs are
+# reported beside the peers, as `CLAIMS.md` asks, not graded: with 99 pairs, one pair moves an accuracy by 0.01 and
+# every interval overlaps. The control shuffles the effect within each held-out data set, so that neither direction
+# is right: Meta-CGNN must then be at chance (a constant guess of "$a \to b$" would score the share of sets shown
+# cause first, {glue:text}`cause_first_share:.3f`).
 
 # %%
-acc = {name: t["accuracy"] for name, t in tallies.items()}
-p_value = stats.binomtest(tallies["Meta-CGNN"]["right"], n_test, 0.5, alternative="greater").pvalue
-best_peer = max(v for k, v in acc.items() if k != "Meta-CGNN")
+def parity(result: dict[str, stats.Tally]) -> tuple[float, float]:
+    """Meta-CGNN's accuracy and the best peer's."""
+    return result["Meta-CGNN"].accuracy, max(t.accuracy for k, t in result.items() if k != "Meta-CGNN")
+
+
+p_value = stats.binomial_p_value(tallies["Meta-CGNN"].right, n_test)
+(acc, best_peer), (ood_acc, ood_best), (tub_acc, tub_best) = map(parity, (tallies, ood_tallies, tub_tallies))
 speedup = cgnn_seconds / meta_seconds
+checks = {"above_chance": p_value < 0.01, "near_best_peer": acc >= best_peer - 0.05, "far_faster": speedup >= 10,
+          "held_out_families_near_best_peer": ood_acc >= ood_best - 0.05}
+shuffled_b = np.stack([session.rng.permutation(p.b) for p in test])
+shuffled = stats.tally(causal.meta_cgnn_scores(model, a_test, shuffled_b, generator=session.generator), truth)
+control_checks = {"above_chance": stats.binomial_p_value(shuffled.right, n_test) < 0.01}
+print(checks, control_checks, f"shuffled: {shuffled.right}/{n_test}")
 
 
 def key(name: str) -> str:
@@ -315,53 +320,66 @@ def key(name: str) -> str:
     return "_".join(name.lower().replace("-", "_").replace("(", "").replace(")", "").split())
 
 
-checks = dict(above_chance=bool(p_value < 0.01), near_best_peer=bool(acc["Meta-CGNN"] >= best_peer - 0.05),
-              far_faster=bool(speedup >= 10))
-print(checks)
+# %%
 repro.record_claim(
     "F4",
     title="Meta-CGNN decides the causal direction of small data sets as well as the best peer, without retraining",
-    status="reproduced" if all(checks.values()) else "not reproduced",
+    status=repro.grade(checks),
     criterion="held-out synthetic accuracy above chance (binomial p < 0.01) and >= best peer - 0.05 (ANM, IGCI, "
-              "RECI, cdt's RECI, per-data-set CGNN); time per data set at least 10x below a retrained CGNN's; "
-              "Tübingen reported",
+              "RECI, cdt's RECI, per-data-set CGNN); time per data set at least 10x below a retrained CGNN's "
+              "(added: the same parity on families left out of training and on the Tübingen pairs at n = 50)",
+    checks=checks,
     measured={
-        "meta_cgnn_accuracy": acc["Meta-CGNN"],
-        "binomial_p_value": p_value,
-        "best_peer_accuracy": best_peer,
-        **{f"{key(k)}_accuracy": v for k, v in acc.items() if k != "Meta-CGNN"},
-        **{f"tuebingen_{key(k)}_accuracy": t["accuracy"] for k, t in tub_tallies.items()},
-        "meta_cgnn_seconds_per_set": meta_seconds,
-        "cgnn_seconds_per_set": cgnn_seconds,
-        "speedup": speedup,
+        "meta_cgnn_right": tallies["Meta-CGNN"].right, "n_test": n_test, "cause_first_share": float(np.mean(truth == 1)),
+        "meta_cgnn_accuracy_on_cgnn_sets": same,
+        "meta_cgnn_accuracy": acc, "best_peer_accuracy": best_peer, "binomial_p_value": p_value,
+        **{f"{key(k)}_accuracy": t.accuracy for k, t in tallies.items() if k != "Meta-CGNN"},
+        "meta_cgnn_low": tallies["Meta-CGNN"].low, "meta_cgnn_high": tallies["Meta-CGNN"].high,
+        "held_out_families_meta_cgnn_accuracy": ood_acc, "held_out_families_best_peer_accuracy": ood_best,
+        **{f"tuebingen_{key(k)}_accuracy": t.accuracy for k, t in tub_tallies.items()},
+        "tuebingen_meta_cgnn_low": tub_tallies["Meta-CGNN"].low, "tuebingen_meta_cgnn_high": tub_tallies["Meta-CGNN"].high,
+        "tuebingen_best_peer_accuracy": tub_best,
+        "cgnn_sets": cgnn_sets, "meta_cgnn_seconds_per_set": meta_seconds, "cgnn_seconds_per_set": cgnn_seconds, "speedup": speedup,
+        "train_seconds": train_seconds,
     },
+    controls={"shuffled_effect": repro.control("the effect shuffled within each held-out data set",
+                                               control_checks, {"right": shuffled.right,
+                                                                "accuracy": shuffled.accuracy})},
 )
-assert all(checks.values()), checks
+
+# %% [markdown]
+# What the verdict rests on: the parity on the in-distribution sets and the speed, and the control failing.
+
+# %%
+assert checks["above_chance"] and checks["near_best_peer"] and checks["far_faster"], checks
+assert not all(control_checks.values()), "Meta-CGNN decided shuffled data sets above chance"
 
 # %% [markdown]
 # ## What we found
 #
-# On held-out synthetic data sets of 50 points, the meta-trained model decides the direction about as well as
-# the best earlier method, with no retraining. It is right on 169 of 200 (0.845, interval 0.79–0.89). That is far
-# above chance ($p \approx 10^{-24}$) and two data sets short of the additive-noise model, the best peer at 0.855
-# (171 of 200). The CGNN retrained on each data set got 0.74 on its 100 data sets, where Meta-CGNN got 0.85;
-# IGCI got 0.70 and our RECI 0.73. The result also held at seeds 1 and 2. There Meta-CGNN scored 0.87 against a
-# best peer of 0.875 (ANM), and 0.78 against 0.78 (CGNN). The two winners fail differently. The additive-noise
-# model wins on additive noise, its own assumption, and is at chance on multiplicative noise, where Meta-CGNN
-# stays at 0.85.
+# Status: **{glue:md}`status`**. On held-out data sets of the families it was trained on, the meta-trained model
+# decides the direction about as well as the best earlier method, with no retraining: it is right on
+# {glue:text}`meta_cgnn_right` of {glue:text}`n_test` ({glue:text}`meta_cgnn_accuracy:.3f`, interval
+# {glue:text}`meta_cgnn_low:.2f`–{glue:text}`meta_cgnn_high:.2f`), against {glue:text}`best_peer_accuracy:.3f` for
+# the best peer; our ANM scored {glue:text}`anm_accuracy:.3f`, IGCI {glue:text}`igci_accuracy:.3f`, our RECI
+# {glue:text}`reci_accuracy:.3f`, and the CGNN retrained on each of its {glue:text}`cgnn_sets` data sets
+# {glue:text}`cgnn_accuracy:.3f`, where Meta-CGNN scored {glue:text}`meta_cgnn_accuracy_on_cgnn_sets:.3f`.
+# With the effect shuffled, Meta-CGNN was right on {glue:text}`shuffled_effect.right` of {glue:text}`n_test`, as
+# chance would be: the check can fail. Deciding a new data set takes {glue:md}`meta_cgnn_seconds_per_set` of
+# forward passes, against {glue:md}`cgnn_seconds_per_set` for a CGNN retrained on it even on our reduced schedule
+# ({glue:md}`speedup` in all); meta-training costs {glue:md}`train_seconds` once.
 #
-# Deciding a new data set takes Meta-CGNN about 0.015 s of forward passes. A CGNN retrained for each data set
-# takes about 0.45 s, some 30 times longer, even on our reduced schedule of 300 steps per direction and one run.
-# A longer schedule would widen the gap. Meta-training costs 25 s once, so it pays for itself after about sixty
-# data sets.
+# The parity does not carry beyond the training families. On the held-out families Meta-CGNN scored
+# {glue:text}`held_out_families_meta_cgnn_accuracy:.3f` against {glue:text}`held_out_families_best_peer_accuracy:.3f`
+# for the best peer, and on the Tübingen pairs at $n = 50$ {glue:text}`tuebingen_meta_cgnn_accuracy:.3f` (interval
+# {glue:text}`tuebingen_meta_cgnn_low:.2f`–{glue:text}`tuebingen_meta_cgnn_high:.2f`) against
+# {glue:text}`tuebingen_best_peer_accuracy:.3f` for the best peer, with every interval reaching chance: at
+# $n = 50$ no method is convincingly right, and the report's parity on benchmarks is neither shown nor refuted by
+# these 99 pairs. Our generator of training data sets is our own and the benchmark's pairs look little like it; we
+# did not reproduce the paper's preparation of real data. The status names the split: parity and speed on data
+# like the training data are reproduced, parity on families left out of training is not. Figures at seeds other
+# than the published one are on the robustness page.
 #
-# Two things stay open.
-#
-# - **The Tübingen pairs.** Trained on synthetic data only and shown 50 points of each real pair, no method is
-#   convincingly right. Meta-CGNN scored 0.58 (interval 0.47–0.68), and the best was RECI at 0.64 (ours and
-#   cdt's alike). The paper's abstract reports high accuracy on real-world data, but we could not read how it
-#   trained or subsampled there. We record the Tübingen figures without a verdict, as `CLAIMS.md` asks; the
-#   status above rests on the synthetic criterion.
-# - **Two of cdt's peers,** as shipped, would have made Meta-CGNN look better than it is. Its `ANM`, whose GP has
-#   no noise term, scored 0.34. Its `RECI`, with its regression reduced to $x^3$, scored 0.49. We compare
-#   against our own ANM and RECI instead, and show cdt's versions beside them.
+# Two of cdt's peers, as shipped, would have made Meta-CGNN look better than it is: its `ANM`, whose GP has no
+# noise term, and its `RECI`, with its regression reduced to $x^3$ (both shown in the first table). We compare
+# against our own ANM and RECI instead.
