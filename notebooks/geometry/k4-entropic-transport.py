@@ -194,7 +194,7 @@ diffs = {"plan": plan_diff, "barycenter": np.abs(ours_ibp - pot_log).max(),
          "barycenter (POT scaling)": np.abs(ours_ibp - pot_scal).max(),
          "debiased": np.abs(bars["debiased"] - pot_deb).max()}
 print("largest differences from POT: " + ", ".join(f"{k} {v:.1e}" for k, v in diffs.items()))
-print(f"CPU seconds: ours {t_ours:.3f}, POT log-domain {t_pot_log:.3f}, POT scaling {t_pot:.3f}")
+print(f"CPU time: ours {t_ours:.3f} s, POT log-domain {t_pot_log:.3f} s, POT scaling {t_pot:.3f} s")
 
 # %% [markdown]
 # ## Two-dimensional shapes
