@@ -39,7 +39,7 @@ epochs = 300
 lr = 0.02
 max_components = 4  # BIC chooses 1..max_components
 n_mc = 20000  # draws from the fitted mixture per mutual-information estimate
-gauss_n = 1000  # sample size of the Gaussian test
+gauss_n = 5000  # sample size of the Gaussian and transformed tests (see the note under the Gaussian table)
 gauss_rhos = [0.3, 0.6, 0.9]  # correlations of the Gaussian test
 gauss_reps = 3  # independent samples per correlation
 device = "cpu"
@@ -90,6 +90,43 @@ for rho in gauss_rhos:
 gauss = pd.DataFrame(rows).assign(gmm_error=lambda t: t.gmm - t.exact, knn_error=lambda t: t.knn - t.exact)
 gauss_max_error = float(gauss.gmm_error.abs().max())
 print(gauss.round(4).to_string(index=False))
+# the delta method: the plug-in estimate of I has standard deviation ~ rho / sqrt(n)
+plug_in_sd = {n: max(gauss_rhos) / np.sqrt(n) for n in (1000, gauss_n)}
+repro.glue("plug_in_sd_1000", f"{plug_in_sd[1000]:.3f}")
+repro.glue("plug_in_sd_n", f"{plug_in_sd[gauss_n]:.3f}")
+repro.glue("gauss_n", gauss_n)
+
+# %% [markdown]
+# With a single component, (1) is the plug-in Gaussian estimate, whose own sampling error is about
+# $\rho/\sqrt n$: {glue:text}`plug_in_sd_1000` nats at $\rho = 0.9$ with 1000 points, so a 0.05-nat bound
+# would fail by chance at some seeds whatever the estimator's merit (our first version, at $n = 1000$, did fall at
+# one of three further seeds). At $n$ = {glue:text}`gauss_n` it is {glue:text}`plug_in_sd_n`, and the check tests
+# the estimator rather than the luck of the sample.
+#
+# ## Beyond Gaussian data: a known answer with non-Gaussian marginals
+#
+# Mutual information is unchanged by a monotone map of either variable, so $(e^{x}, y^3)$ with $(x, y)$ Gaussian
+# of correlation $\rho$ has the same $I = -\tfrac12\log(1-\rho^2)$ but skewed, heavy-tailed marginals that no
+# single Gaussian fits. This is where the mixture has to earn its keep; we compare it with a single Gaussian
+# (`max_components = 1`). The criterion of `CLAIMS.md` is about Gaussian data only, so these errors are reported,
+# not asserted.
+
+# %%
+rows = []
+for rho in gauss_rhos:
+    cov = np.array([[1, rho], [rho, 1]])
+    exact = interpret.gaussian_mutual_information(cov, [0], [1])
+    z = session.rng.multivariate_normal([0.0, 0.0], cov, size=gauss_n)
+    xt, yt = np.exp(z[:, 0]), z[:, 1] ** 3
+    row = dict(rho=rho, exact=exact)
+    for name, k in (("mixture", max_components), ("single_gaussian", 1)):
+        row[name] = interpret.gmm_mutual_information(xt, yt, max_components=k, n_mc=n_mc, rng=session.rng)
+    row["knn"] = mutual_info_regression(xt[:, None], yt, random_state=int(session.rng.integers(2**31 - 1)))[0]
+    rows.append(row)
+warped = pd.DataFrame(rows)
+warped_error = {k: float((warped[k] - warped.exact).abs().max()) for k in ("mixture", "single_gaussian", "knn")}
+print(warped.round(4).to_string(index=False))
+print("largest error: " + ", ".join(f"{k} {v:.3f}" for k, v in warped_error.items()))
 
 # %% [markdown]
 # ## IRIS
@@ -153,6 +190,9 @@ plotting.plt.show()
 # unit in at least 4 of 5 seeds. We add that the ignored noise input ranks last for every output unit at every
 # seed.
 #
+# *Control for the Gaussian part: a wrong model.* The same 0.05-nat test applied to the single Gaussian on the
+# transformed pairs above, whose answer we know and whose model is wrong, must fail.
+#
 # *Control: shuffled labels.* Networks trained on randomly permuted species have nothing to learn; what they fit
 # is noise in whichever inputs happen to help, so no input should be singled out consistently, and the IRIS part
 # of the check must fail.
@@ -173,10 +213,11 @@ checks, petal_seeds = check(gmm_tables, gauss_max_error)
 shuffled = [iris_tables(x, x_raw, np.random.default_rng(s).permutation(labels), s, **settings) for s in seeds]
 shuffled_tables = np.stack([t[0] for t in shuffled])
 control_checks, control_seeds = check(shuffled_tables, gauss_max_error)
+wrong_model = {"gaussian_within_0.05": warped_error["single_gaussian"] <= 0.05}
 ignored_max = float(gmm_tables[:, 4, :].max())
 ignored_last = bool((gmm_tables[:, 4, :] < gmm_tables[:, :4, :].min(1)).all())
 knn_petal_seeds = sum(top2_petal(knn_tables))
-print(checks, control_checks)
+print(checks, control_checks, wrong_model)
 print(f"ignored input last: {ignored_last}, max {ignored_max:.3f}; kNN petal top-2 in {knn_petal_seeds} seeds")
 
 # %%
@@ -191,6 +232,9 @@ repro.record_claim(
     checks=checks,
     measured={
         "gauss_max_error": repro.measure(gauss_max_error, tol=0.03, basis="sampling spread of 9 GMM estimates"),
+        "gauss_n": gauss_n,
+        "warped_mixture_max_error": repro.measure(warped_error["mixture"], tol=0.1, basis="one sample per rho"),
+        "warped_knn_max_error": repro.measure(warped_error["knn"], tol=0.05, basis="one sample per rho"),
         "petal_top2_seeds": petal_seeds, "n_seeds": n_seeds, "knn_petal_top2_seeds": knn_petal_seeds,
         "petal_mi": repro.measure(petal.value, tol=2 * petal.sem, basis="2 standard errors over seeds"),
         "sepal_mi": repro.measure(sepal.value, tol=2 * sepal.sem, basis="2 standard errors over seeds"),
@@ -199,17 +243,25 @@ repro.record_claim(
     },
     controls={"shuffled_labels": repro.control("networks trained on permuted species", control_checks,
                                                {"petal_top2_seeds": control_seeds,
-                                                "max_mi": float(shuffled_tables[:, :4].max())})},
+                                                "max_mi": float(shuffled_tables[:, :4].max())}),
+              "single_gaussian_warped": repro.control("a single Gaussian on monotone-warped Gaussian pairs",
+                                                      wrong_model,
+                                                      {"max_error": warped_error["single_gaussian"]})},
 )
 assert all(checks.values()) and ignored_last, (checks, ignored_last)
 assert not all(control_checks.values()), "the control passed the check"
+assert not all(wrong_model.values()), "the wrong-model control passed the Gaussian check"
 
 # %% [markdown]
 # ## What we found
 #
 # Status: **{glue:md}`status`**. On Gaussian pairs the mixture estimator was at most
 # {glue:text}`gauss_max_error:.3f` nats from the closed form (where BIC keeps a single component, (1) is a
-# parametric estimate). On IRIS, petal length and width were the two most informative inputs
+# parametric estimate). The test can fail: a single Gaussian fitted to monotone-warped Gaussian pairs, whose
+# mutual information we know, misses by {glue:text}`single_gaussian_warped.max_error:.2f` nats. On those warped pairs
+# the mixture does better but not well, {glue:text}`warped_mixture_max_error:.2f` nats at worst (kNN:
+# {glue:text}`warped_knn_max_error:.2f`): with skewed, heavy-tailed marginals a few Gaussian components are a rough
+# density model, and the estimate inherits that. On IRIS the logits of a small tanh network are far tamer. On IRIS, petal length and width were the two most informative inputs
 # for all three output units in {glue:text}`petal_top2_seeds` of {glue:text}`n_seeds` seeds (kNN:
 # {glue:text}`knn_petal_top2_seeds`), with on average {glue:text}`petal_mi:.2f` nats per petal input and output unit
 # against {glue:text}`sepal_mi:.2f` per sepal input; the input the network never sees ranked last everywhere,
