@@ -99,6 +99,21 @@ def test_barycenter_debiased_matches_pot(hists):
     np.testing.assert_allclose(ours, pot, atol=1e-6)
 
 
+def test_debiased_barycenter_minimises_its_objective(hists):
+    # the debiased barycenter is a minimiser of sum_k w_k C(p_k, q) - C(q, q) / 2: the plain entropic barycenter
+    # and small random moves away from it (mass kept) all score higher
+    ps = hists[:, :2]
+    deb = tp.barycenter_debiased(ps, M, REG, tol=1e-11, n_iter=50_000)
+    kw = dict(tol=1e-12, n_iter=100_000)
+    best = tp.debiased_objective(ps, deb, M, REG, **kw)
+    assert tp.debiased_objective(ps, tp.barycenter_ibp(ps, M, REG), M, REG, **kw) > best + 1e-6
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        step = rng.normal(size=deb.size) * deb
+        moved = np.clip(deb + 0.02 * (step - deb * step.sum() / deb.sum()), 1e-300, None)
+        assert tp.debiased_objective(ps, moved, M, REG, **kw) > best
+
+
 def test_deconvolve_inverts_blur(hists):
     # r = K~^T q0 is un-blurred back to q0
     q0 = hists[:, 2]

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["Sinkhorn", "squared_distance_cost", "sinkhorn", "entropic_cost", "blur", "corrected_divergence",
-           "barycenter_ibp", "barycenter_debiased", "barycenter_corrected", "deconvolve", "lp_barycenter_1d",
+           "barycenter_ibp", "barycenter_debiased", "debiased_objective", "barycenter_corrected", "deconvolve", "lp_barycenter_1d",
            "width"]
 
 _TINY = 1e-300
@@ -217,6 +217,18 @@ def barycenter_debiased(ps: np.ndarray, cost: np.ndarray, reg: float, *, weights
         warnings.warn(f"barycenter_debiased: not converged after {n_iter} sweeps; raise n_iter or reg",
                       RuntimeWarning, stacklevel=2)
     return np.exp(lbar)
+
+
+def debiased_objective(ps: np.ndarray, q: np.ndarray, cost: np.ndarray, reg: float, *,
+                       weights: np.ndarray | None = None, **kw) -> float:
+    r""":math:`\sum_k w_k C_\lambda(p_k, q) - \tfrac12 C_\lambda(q, q)`, the objective the debiased barycenter
+    minimises (Janati et al.: the weighted Sinkhorn divergences to the ``p_k`` up to a constant; the entropy
+    convention of :math:`C_\lambda` shifts it by a constant only). ``ps`` (n, k), ``q`` (n,) normalised to unit
+    mass first; ``kw`` goes to :func:`sinkhorn`."""
+    w = _weights(ps.shape[1], weights)
+    q = q / q.sum()
+    return float(sum(wk * entropic_cost(ps[:, k], q, cost, reg, **kw) for k, wk in enumerate(w))
+                 - 0.5 * entropic_cost(q, q, cost, reg, **kw))
 
 
 def deconvolve(r: np.ndarray, cost: np.ndarray, reg: float, *, n_iter: int = 20_000,

@@ -254,7 +254,7 @@ def shuffle_units(layers: list[Tensor], *, generator: torch.Generator | None = N
 class LearningCurve(NamedTuple):
     """The learned ``dbm``; ``kl`` (epochs + 1,): :math:`\\mathrm{KL}(P_{\\rm true} \\,\\|\\, P_{\\rm model})`
     before training and after every epoch; ``mf_unconverged``: epochs whose mean field stopped at ``mf_iter``
-    sweeps without converging (conventional method only)."""
+    sweeps without converging (methods with the mean-field data term)."""
 
     dbm: DBM
     kl: Tensor
@@ -275,12 +275,15 @@ def learn_dbm(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int =
       over the chains (:func:`mc_pair_stats`);
     * ``"smci"``: both terms by first-order SMCI (:func:`smci1_pair_stats`), the data term on persistent
       clamped chains (one per data row, ``sweeps`` sweeps per epoch), the model term on the same persistent chains
-      as the conventional method. ``shuffle`` permutes each unit across samples before SMCI (a control).
+      as the conventional method. ``shuffle`` permutes each unit across samples before SMCI (a control);
+    * ``"mf_smci"``: the conventional data term and the SMCI model term on the conventional method's chains (an
+      ablation: with the same generator it draws exactly the conventional method's chains, so the two differ only
+      in how the model term averages them).
 
     ``truth`` is the generating DBM, used only to record the exact KL after each epoch. Full-batch updates.
     """
-    if method not in ("conventional", "smci"):
-        raise ValueError(f"method must be 'conventional' or 'smci', got {method!r}")
+    if method not in ("conventional", "smci", "mf_smci"):
+        raise ValueError(f"method must be 'conventional', 'smci' or 'mf_smci', got {method!r}")
     dbm = DBM(tuple(w.clone() for w in init.weights), tuple(b.clone() for b in init.biases))
     dev, dt = data.device, data.dtype
     chains = [_spins(torch.full((n_chains, b.numel()), 0.5, dtype=dt, device=dev), generator) for b in dbm.biases]
@@ -291,10 +294,11 @@ def learn_dbm(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int =
     for _ in range(epochs):
         for _ in range(sweeps):
             chains = gibbs_sweep(dbm, chains, generator=generator)
-        if method == "conventional":
+        if method != "smci":
             means, converged = _mean_field_hidden(dbm, data, mf_iter, 0.5, 1e-8)
             unconverged += not converged
-            pos, neg = mc_pair_stats(means), mc_pair_stats(chains)
+            pos = mc_pair_stats(means)
+            neg = mc_pair_stats(chains) if method == "conventional" else smci1_pair_stats(dbm, chains)
         else:
             for _ in range(sweeps):
                 clamped = gibbs_sweep(dbm, clamped, clamp_visible=True, generator=generator)
