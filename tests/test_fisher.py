@@ -38,6 +38,20 @@ def test_ntk_gram_equals_autograd_jacobian(activation):
     assert fi.n_params(net) == jac.shape[1]
 
 
+def test_gd_step_is_a_step_along_the_autograd_gradient():
+    # gd_step propagates the residual rather than the per-output signals; it must move every parameter by
+    # -lr times autograd's gradient
+    net, x, g = _net([5, 7, 6, 3])
+    y = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    model = fi.as_module(net)
+    (0.5 * ((model(x) - y) ** 2).sum() / 4).backward()
+    stepped = fi.gd_step(net, x, y, 0.3)
+    lins = [m for m in model if isinstance(m, torch.nn.Linear)]
+    for w0, b0, w1, b1, lin in zip(net.weights, net.biases, stepped.weights, stepped.biases, lins, strict=True):
+        torch.testing.assert_close(w1, w0 - 0.3 * lin.weight.grad, **TOL["float64"])
+        torch.testing.assert_close(b1, b0 - 0.3 * lin.bias.grad, **TOL["float64"])
+
+
 def test_gradient_equals_autograd():
     # the hand-written backward pass gives the same gradient of the squared loss as autograd
     net, x, g = _net([5, 7, 6, 3])

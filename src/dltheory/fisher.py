@@ -314,9 +314,22 @@ def gradient(net: Network, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tenso
 
 
 def gd_step(net: Network, x: torch.Tensor, y: torch.Tensor, lr: float) -> Network:
-    """One step of full-batch gradient descent on :func:`loss` with learning rate ``lr``."""
-    r, deltas, hs = _factors(net, x, y)
-    return _apply(net, [r / x.shape[0]] * len(deltas), deltas, hs, lr)
+    """One step of full-batch gradient descent on :func:`loss` with learning rate ``lr``: the residual itself is
+    propagated backwards (one signal per layer, not one per output as for the Gram matrix)."""
+    return _gd_update(net, *forward(net, x), y, lr)
+
+
+def _gd_update(net: Network, us: list[torch.Tensor], hs: list[torch.Tensor], y: torch.Tensor, lr: float) -> Network:
+    """:func:`gd_step` from the pre-activations ``us`` and layer inputs ``hs`` of :func:`forward`."""
+    _, dphi = _act(net.activation)
+    e = (us[-1] - y) / y.shape[0]  # (T, C): the loss's derivative in the outputs
+    signals = [e]
+    for w, u in zip(reversed(net.weights[1:]), reversed(us[:-1]), strict=True):
+        e = (e @ w) * dphi(u)  # (T, M_{l-1})
+        signals.append(e)
+    ws = [w - lr * (e.T @ h) for w, e, h in zip(net.weights, signals[::-1], hs, strict=True)]
+    bs = [b - lr * e.sum(0) for b, e in zip(net.biases, signals[::-1], strict=True)]
+    return Network(ws, bs, net.activation)
 
 
 def mean_residual_contraction(net: Network, x: torch.Tensor, y: torch.Tensor, lr: float, *,
@@ -331,11 +344,12 @@ def mean_residual_contraction(net: Network, x: torch.Tensor, y: torch.Tensor, lr
     u = torch.linalg.eigh(ntk_gram(net, x))[1][:, -1]  # (TC,)
     losses, comps = [], []
     for i in range(steps + 1):
-        r = forward(net, x)[0][-1] - y
+        us, hs = forward(net, x)
+        r = us[-1] - y
         losses.append(float(0.5 * (r**2).sum() / x.shape[0]))
         comps.append(abs(float(u @ r.reshape(-1))))
         if i < steps and math.isfinite(losses[-1]):
-            net = gd_step(net, x, y, lr)
+            net = _gd_update(net, us, hs, y, lr)
     factor = (comps[-1] / comps[0]) ** (1 / steps) if math.isfinite(comps[-1]) else math.inf
     return factor, np.array(losses)
 
