@@ -224,15 +224,17 @@ plotting.plt.show()
 # ## With ten times the chains
 #
 # With {glue:text}`n_chains` chains the model term is noisy, and noise is what SMCI removes. We rerun the
-# conventional and the SMCI learner on the first {glue:text}`many_chains_trials` trials with
+# conventional learner, the SMCI learner and the ablation on the first {glue:text}`many_chains_trials` trials with
 # {glue:text}`many_chains` chains each; this is reported, not part of the check.
 
 # %%
-many, _ = learn_trials(["conventional", "smci"], range(many_chains_trials), many_chains)
+many, _ = learn_trials(["conventional", "smci", "mf_smci"], range(many_chains_trials), many_chains)
 many_final = {k: v[:, -final_window:].mean(1) for k, v in many.items()}
 many_wins = int((many_final["smci"] < many_final["conventional"]).sum())
+many_ablation_wins = int((many_final["mf_smci"] < many_final["conventional"]).sum())
 print({k: np.round(v, 4).tolist() for k, v in many_final.items()})
-print(f"with {many_chains} chains SMCI learned better in {many_wins} of {many_chains_trials} trials")
+print(f"with {many_chains} chains, better than conventional in {many_chains_trials} trials: SMCI {many_wins}, "
+      f"ablation {many_ablation_wins}")
 
 # %% [markdown]
 # ## The check and its control
@@ -273,7 +275,7 @@ repro.record_claim(
     title="SMCI makes DBM learning more accurate than mean field plus persistent chains",
     status=repro.grade(checks),
     criterion="SMCI estimator variance below plain MC on every pair statistic tested; mean final KL(SMCI) < mean "
-              "KL(conventional), SMCI better in >= 7/10 trials",
+              f"KL(conventional), SMCI better in >= 7/10 trials (learning with {n_chains} persistent chains)",
     checks=checks,
     measured={
         "var_ratio_first_max": repro.measure(ratio1.max(), tol=0.15, basis="sampling error of a variance ratio "
@@ -296,6 +298,10 @@ repro.record_claim(
         "final_kl_conventional_many_chains": measure_mean(many_final["conventional"], "the final KL"),
         "many_chains_wins": repro.measure(many_wins, tol=stats.count_tolerance(many_wins, many_chains_trials),
                                           basis="binomial spread"),
+        "final_kl_mf_smci_many_chains": measure_mean(many_final["mf_smci"], "the final KL"),
+        "many_chains_ablation_wins": repro.measure(many_ablation_wins,
+                                                   tol=stats.count_tolerance(many_ablation_wins, many_chains_trials),
+                                                   basis="binomial spread"),
     },
     controls={"shuffled_neighbours": repro.control(
         "SMCI evaluated on samples whose units were permuted independently", control_checks,
@@ -330,12 +336,18 @@ assert not all(control_checks.values()), "the control passed the check"
 # Which change does the work. Our SMCI learner differs from the conventional one in both terms. The ablation that
 # keeps the conventional mean-field data term and changes only the model term to SMCI, on the very same chains,
 # ended at a mean final KL of {glue:text}`final_kl_mf_smci:.4f` nats and beat the conventional learner in
-# {glue:text}`ablation_wins` of {glue:text}`n_trials` trials: that is the share of the gain that belongs to SMCI's
-# averaging alone, the rest to sampling the data term. With {glue:text}`many_chains` chains instead of
-# {glue:text}`n_chains` (first {glue:text}`many_chains_trials` trials) the final KL was
-# {glue:text}`final_kl_smci_many_chains:.4f` with SMCI against {glue:text}`final_kl_conventional_many_chains:.4f`
-# conventionally, SMCI better in {glue:text}`many_chains_wins` of them: the check above is made in the few-chain
-# regime, and this is how far its answer carries to many chains.
+# {glue:text}`ablation_wins` of {glue:text}`n_trials` trials; compare the full SMCI learner's
+# {glue:text}`final_kl_smci:.4f` and {glue:text}`smci_wins` wins. Where the two agree, the gain belongs to SMCI's
+# averaging of the model term, not to sampling the data term.
+#
+# How far the verdict carries. The check is made with {glue:text}`n_chains` persistent chains. With
+# {glue:text}`many_chains` (first {glue:text}`many_chains_trials` trials) the mean final KL was
+# {glue:text}`final_kl_conventional_many_chains:.4f` conventionally, {glue:text}`final_kl_smci_many_chains:.4f` with
+# SMCI (better in {glue:text}`many_chains_wins` trials) and {glue:text}`final_kl_mf_smci_many_chains:.4f` for the
+# ablation (better in {glue:text}`many_chains_ablation_wins`). SMCI removes sampling noise, so its advantage
+# should shrink as the chains multiply; read these figures for whether it survives at all at this budget. Our
+# verdict is about the small-budget regime the check tests, and the status above should be read with that
+# scope.
 #
 # On the estimator side, plain Monte Carlo's variance is also known exactly, $(1-\mu_{ij}^2)/S$ for a product of
 # two spins; against it the first-order SMCI variance was at most {glue:text}`var_ratio_first_max_exact_mc:.2f`
