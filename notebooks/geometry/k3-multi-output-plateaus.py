@@ -144,24 +144,25 @@ print("SGD escape times:", {n: np.round(e, 1).tolist() for n, e in zip(configs, 
 # an upper bound. The control replaces the orthogonal outputs by parallel ones, where no shortening may occur.
 
 # %%
-window = sgd.alpha <= 140
-i40, i140 = np.searchsorted(sgd.alpha, 40), np.searchsorted(sgd.alpha, 140)
-
-
-def check(k_two):
+def check(alpha, sgd_error, ode_error, escape, k_two):
+    """CLAIMS.md's criterion for configuration ``k_two`` against the one-output configuration 0: errors
+    (configurations x runs, len(alpha)) grouped by configuration, ``runs`` rows each; escape times (configurations,
+    runs), censored at alpha_max."""
+    window = alpha <= 140
+    i40, i140 = np.searchsorted(alpha, 40), np.searchsorted(alpha, 140)
     one, two = slice(0, runs), slice(k_two * runs, (k_two + 1) * runs)
-    med_sgd = {k: np.median(sgd.error[s], 0) for k, s in (("one", one), ("two", two))}
-    med_ode = {k: np.median(ode_err[s], 0) for k, s in (("one", one), ("two", two))}
+    med_sgd = {k: np.median(sgd_error[s], 0) for k, s in (("one", one), ("two", two))}
+    med_ode = {k: np.median(ode_error[s], 0) for k, s in (("one", one), ("two", two))}
     dev = max(np.abs(med_sgd[k][window] / med_ode[k][window] - 1).max() for k in med_sgd)
     flat = med_sgd["one"][i140] / med_sgd["one"][i40]
-    ratio = np.median(censored[k_two]) / np.median(censored[0])
+    ratio = np.median(escape[k_two]) / np.median(escape[0])
     return ({"ode_sgd_within_10pct": bool(dev <= 0.1), "one_output_plateau_flat": bool(flat > 0.9),
              "escape_ratio_below_0.6": bool(ratio < 0.6)}, {"ode_sgd_max_deviation": dev, "flat_ratio": flat,
                                                              "escape_ratio": ratio})
 
 
-checks, found = check(2)
-control, control_found = check(1)
+checks, found = check(sgd.alpha, sgd.error, ode_err, censored, 2)
+control, control_found = check(sgd.alpha, sgd.error, ode_err, censored, 1)
 print(checks, found, control, control_found, sep="\n")
 
 # %%

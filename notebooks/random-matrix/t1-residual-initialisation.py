@@ -244,19 +244,20 @@ def law_check(errors):
             for name in ("forward", "backward")}
 
 
-def control_errors(**kwargs):
-    """Relative deviations from (2) of networks built with ``kwargs`` passed to propagate."""
+def control_errors(generator, **kwargs):
+    """Relative deviations from (2) of ``control_draws`` networks per scheme and depth, built with ``kwargs``
+    passed to ``propagate`` and drawn from ``generator``."""
     out = {}
     for scheme in schemes:
         for depth in depths:
             v = rs.init_variance(scheme, width, depth, c=c)
             out[scheme, depth] = rs.propagate(width, depth, v, draws=control_draws, batch=batch,
-                                              generator=session.generator, **kwargs)
+                                              generator=generator, **kwargs)
     return relative_errors(out, schemes, depths, width, c)
 
 
-tanh_errors = control_errors(activation="tanh")
-tied_errors = control_errors(tied=True)
+tanh_errors = control_errors(session.generator, activation="tanh")
+tied_errors = control_errors(session.generator, tied=True)
 control_tanh, control_tied = law_check(tanh_errors), law_check(tied_errors)
 print("tanh:", control_tanh, "\ntied:", control_tied)
 
