@@ -48,8 +48,8 @@ n_data = 1000  # training samples of the visible layer
 epochs = 150
 lr = 0.1
 n_chains = 10  # persistent chains for the model term, shared by both methods
-many_chains = 100  # the same comparison with ten times the chains, on the first few trials
-many_chains_trials = 5
+many_chains = 100  # the same comparison with ten times the chains
+many_chains_trials = 10  # ... on the first trials
 final_window = 10  # "final KL" = mean over the last epochs
 device = "cpu"
 
@@ -225,7 +225,8 @@ plotting.plt.show()
 #
 # With {glue:text}`n_chains` chains the model term is noisy, and noise is what SMCI removes. We rerun the
 # conventional learner, the SMCI learner and the ablation on the first {glue:text}`many_chains_trials` trials with
-# {glue:text}`many_chains` chains each; this is reported, not part of the check.
+# {glue:text}`many_chains` chains each. The report states no sampling budget, so an advantage that holds only for
+# few chains is only part of the claim: beside the criterion we ask that SMCI also ends lower on average here.
 
 # %%
 many, _ = learn_trials(["conventional", "smci", "mf_smci"], range(many_chains_trials), many_chains)
@@ -241,7 +242,8 @@ print(f"with {many_chains} chains, better than conventional in {many_chains_tria
 #
 # From `CLAIMS.md`: the SMCI estimator's variance is below plain Monte Carlo's on every pair statistic tested
 # (we test both orders, all 75 pairs), and the mean final KL of SMCI learning is below the conventional one's,
-# with SMCI better in at least 7 of 10 trials.
+# with SMCI better in at least 7 of 10 trials. Beside it, stronger: the mean final KL is lower with SMCI also with
+# ten times the chains (`smci_lower_with_10x_chains`).
 #
 # *Control: shuffled neighbours.* SMCI is only right because it conditions on the *joint* sampled configuration
 # around the pair: that is what the Markov property licenses. Permuting each unit's values across samples
@@ -259,6 +261,7 @@ def check(var_ratios, final_smci, final_conv):
 
 
 checks, wins = check([ratio1, ratio2], final["smci"], final["conventional"])
+checks["smci_lower_with_10x_chains"] = bool(many_final["smci"].mean() < many_final["conventional"].mean())
 ratio_shuffled = variance["SMCI, shuffled"] / variance["plain MC"]
 control_checks, control_wins = check([ratio_shuffled], final["smci_shuffled"], final["conventional"])
 print(checks, control_checks)
@@ -308,7 +311,9 @@ repro.record_claim(
         {"final_kl": float(final["smci_shuffled"].mean()), "wins": control_wins,
          "var_ratio_max": float(ratio_shuffled.max()), "mse": float(mse["SMCI, shuffled"].mean())})},
 )
-assert all(checks.values()), checks
+# the verdict rests on the criterion of CLAIMS.md, which must hold; the many-chain check decides between
+# "reproduced" and "partially reproduced"
+assert all(v for k, v in checks.items() if k != "smci_lower_with_10x_chains"), checks
 assert not all(control_checks.values()), "the control passed the check"
 
 # %% [markdown]
@@ -340,14 +345,14 @@ assert not all(control_checks.values()), "the control passed the check"
 # {glue:text}`final_kl_smci:.4f` and {glue:text}`smci_wins` wins. Where the two agree, the gain belongs to SMCI's
 # averaging of the model term, not to sampling the data term.
 #
-# How far the verdict carries. The check is made with {glue:text}`n_chains` persistent chains. With
-# {glue:text}`many_chains` (first {glue:text}`many_chains_trials` trials) the mean final KL was
+# How far the verdict carries. The criterion is met with {glue:text}`n_chains` persistent chains. With
+# {glue:text}`many_chains` chains ({glue:text}`many_chains_trials` trials) the mean final KL was
 # {glue:text}`final_kl_conventional_many_chains:.4f` conventionally, {glue:text}`final_kl_smci_many_chains:.4f` with
 # SMCI (better in {glue:text}`many_chains_wins` trials) and {glue:text}`final_kl_mf_smci_many_chains:.4f` for the
-# ablation (better in {glue:text}`many_chains_ablation_wins`). SMCI removes sampling noise, so its advantage
-# should shrink as the chains multiply; read these figures for whether it survives at all at this budget. Our
-# verdict is about the small-budget regime the check tests, and the status above should be read with that
-# scope.
+# ablation (better in {glue:text}`many_chains_ablation_wins`); this is the stronger check, and the status above
+# counts it. A smaller variance should matter less as the chains multiply, but it should not hurt; where SMCI ends
+# higher, note that persistent chains are not equilibrium samples, so the guarantee behind (1) does not cover
+# them. Why the plain average does better there we have not established.
 #
 # On the estimator side, plain Monte Carlo's variance is also known exactly, $(1-\mu_{ij}^2)/S$ for a product of
 # two spins; against it the first-order SMCI variance was at most {glue:text}`var_ratio_first_max_exact_mc:.2f`

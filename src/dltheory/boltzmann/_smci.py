@@ -291,13 +291,14 @@ def learn_dbm(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int =
                         for b in dbm.biases[1:]]
     kl = [dbm_visible_kl(truth, dbm)]
     unconverged = 0
+    rows, where = torch.unique(data, dim=0, return_inverse=True)  # mean field once per distinct data row
     for _ in range(epochs):
         for _ in range(sweeps):
             chains = gibbs_sweep(dbm, chains, generator=generator)
         if method != "smci":
-            means, converged = _mean_field_hidden(dbm, data, mf_iter, 0.5, 1e-8)
+            means, converged = _mean_field_hidden(dbm, rows, mf_iter, 0.5, 1e-8)
             unconverged += not converged
-            pos = mc_pair_stats(means)
+            pos = mc_pair_stats([data] + [m[where] for m in means[1:]])
             neg = mc_pair_stats(chains) if method == "conventional" else smci1_pair_stats(dbm, chains)
         else:
             for _ in range(sweeps):
