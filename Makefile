@@ -66,7 +66,7 @@ nbval: install
 	ls book/*/*.ipynb | xargs -P $(CORES) -n 1 $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL)
 
 crosscheck: install
-	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c))
+	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c)) --jobs $(CORES)
 
 verify: install
 	$(BIN)/python -m dltheory verify $(PAGES) $(foreach s,$(SEEDS),--seed $(s))

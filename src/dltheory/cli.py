@@ -2,7 +2,7 @@
 
     python -m dltheory run Y2 [-p NAME VALUE ...] [--out DIR]
     python -m dltheory verify [ID ...] [--seed N ...]
-    python -m dltheory crosscheck [ID ...] [--cpu MODEL ...]
+    python -m dltheory crosscheck [ID ...] [--cpu MODEL ...] [--jobs N]
     python -m dltheory robustness [ID ...] [--count 3]
     python -m dltheory list | status | stale [--package] | sync | kernels [--cpu MODEL ...]
 """
@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     cc = sub.add_parser("crosscheck", help="replay published pages with nbval on emulated CPUs (qemu-x86_64)")
     cc.add_argument("ids", nargs="*", help="claim ids (default: every page)")
     cc.add_argument("--cpu", action="append", help=f"QEMU CPU model (default: {' '.join(CPUS)})")
+    cc.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="replays at once, one per CPU model and page (default: the number of cores)")
     rb = sub.add_parser("robustness", help="run claims at other seeds into book/_robustness, regenerate the page")
     rb.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
     rb.add_argument("--count", type=int, default=3, help="seeds other than the published one")
@@ -55,28 +57,37 @@ def _pages_of(root: Path, ids: list[str]) -> list[Path]:
     return [layout.published_path(root, s) for s in found]
 
 
-def crosscheck(root: Path, ids: list[str], cpus: list[str]) -> int:
-    """nbval replay of the pages of ``ids`` in kernels on each emulated CPU, the CPUs in parallel; exit code."""
+def crosscheck(root: Path, ids: list[str], cpus: list[str], jobs: int) -> int:
+    """nbval replay of the pages of ``ids`` in kernels on each emulated CPU, one pytest per CPU model and page,
+    ``jobs`` at once (emulation is slow, so a machine with many cores runs the whole book in the time of its
+    slowest page); exit code."""
+    from concurrent.futures import ThreadPoolExecutor
+
     if portable.qemu() is None:
         raise BadInput("qemu-x86_64 not found: install Debian's qemu-user package")
-    targets = [str(p.relative_to(root)) for p in _pages_of(root, ids)]
-    procs = {}
+    targets = _pages_of(root, ids)
     for cpu in cpus:
         portable.install_kernel(cpu)
-        log = root / "_build" / "crosscheck" / f"{cpu}.log"
+
+    def replay(cpu: str, page: Path) -> tuple[str, Path, int, str]:
+        log = root / "_build" / "crosscheck" / cpu / f"{page.stem}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
                "--nbval-kernel-name", portable.kernel_name(cpu), "--nbval-sanitize-with",
-               "tests/nbval_sanitize.cfg", "--nbval-kernel-startup-timeout", "900", *targets]
-        procs[cpu] = (subprocess.Popen(cmd, cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT), log)
-        print(f"replaying {len(targets)} page(s) on an emulated {cpu} (log: {log.relative_to(root)})", flush=True)
-    failed = []
-    for cpu, (proc, log) in procs.items():
-        code = proc.wait()
+               "tests/nbval_sanitize.cfg", "--nbval-kernel-startup-timeout", "900", str(page.relative_to(root))]
+        with log.open("w") as out:
+            code = subprocess.run(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT).returncode
         summary = next((ln for ln in reversed(log.read_text().splitlines()) if ln.strip()), "")
-        print(f"{cpu}: {'identical' if code == 0 else 'DIFFERENT'} ({summary.strip('= ')})")
-        if code:
-            failed.append(cpu)
+        return cpu, page, code, summary.strip("= ")
+
+    pairs = [(cpu, page) for page in targets for cpu in cpus]
+    print(f"replaying {len(targets)} page(s) on {len(cpus)} emulated CPU(s), {jobs} at a time "
+          f"(logs: _build/crosscheck/<cpu>/<page>.log)", flush=True)
+    failed = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for cpu, page, code, summary in pool.map(lambda pair: replay(*pair), pairs):
+            print(f"{cpu:12s} {page.stem:32s} {'identical' if code == 0 else 'DIFFERENT'} ({summary})", flush=True)
+            failed += code != 0
     return 1 if failed else 0
 
 
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             print(verify.table(outcomes))
             return 0 if all(o.ok for o in outcomes) else 1
         elif args.command == "crosscheck":
-            return crosscheck(root, args.ids, args.cpu or list(CPUS))
+            return crosscheck(root, args.ids, args.cpu or list(CPUS), args.jobs)
         elif args.command == "robustness":
             return robustness(root, args.ids, args.count)
         elif args.command == "list":
