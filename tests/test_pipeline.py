@@ -151,6 +151,19 @@ def test_status_page_lists_every_claim_record():
         assert f"| [{r['id']}](" in text and f"**{r['status']}**" in text
 
 
+def test_robustness_page_marks_runs_from_earlier_code(tmp_path):
+    # a run at another seed made before the page's source (or its package code) changed is labelled as such
+    rec = {"id": "Z1", "status": "reproduced", "seed": 0, "measured": {"x": 1.0}, "source_sha256": "a",
+           "package_sha256": "p"}
+    for folder, name, extra in (("_claims", "Z1.json", {}), ("_robustness", "Z1-seed1.json", {"seed": 1}),
+                                ("_robustness", "Z1-seed2.json", {"seed": 2, "source_sha256": "old"})):
+        (tmp_path / "book" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "book" / folder / name).write_text(json.dumps({**rec, **extra}))
+    row = next(line for line in pages.robustness_page(tmp_path).splitlines() if line.startswith("| Z1 "))
+    seed1, seed2 = row.split(" | ")[3:5]
+    assert "earlier code" not in seed1 and "earlier code" in seed2
+
+
 def test_generated_pages_are_current():
     # status.md, the report pages' tables and the front page's table match the claim records
     for path, text in pages.generated_pages(ROOT).items():

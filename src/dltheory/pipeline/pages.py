@@ -255,7 +255,8 @@ def robustness_page(root: Path) -> str:
             fig = r.get("measured", {}).get(key[0]) if key else None
             fig_text = "" if fig is None else (f" ({fig:.4g})" if isinstance(fig, float) else f" ({fig})")
             label = f"seed {r.get('seed')}: " if r is rec else ""
-            cells.append(f"{label}**{r['status']}**{fig_text}")
+            earlier = r is not rec and any(r.get(h) != rec.get(h) for h in ("source_sha256", "package_sha256"))
+            cells.append(f"{label}**{r['status']}**{fig_text}{' (earlier code)' if earlier else ''}")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join([
         "# Robustness: the claims at other seeds",
@@ -264,7 +265,9 @@ def robustness_page(root: Path) -> str:
         "everything else as published, at seeds it was never tuned on, by `make robustness` (which runs "
         "`python -m dltheory verify --seed ...` into a scratch folder). The records are committed in "
         "`book/_robustness/`; this page is generated from them. A run whose check failed still left its record, "
-        "so its status is shown rather than a crash. The key figure is the first figure each claim records.",
+        "so its status is shown rather than a crash. The key figure is the first figure each claim records. A run "
+        "marked *(earlier code)* was made from a version of the page's source or of the package code it imports "
+        "that differs from the published one; `make robustness PAGES=ID` brings it up to date.",
         "",
         header,
         "|" + "---|" * (header.count("|") - 1),
