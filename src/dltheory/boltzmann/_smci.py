@@ -276,9 +276,9 @@ def learn_dbm(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int =
     * ``"smci"``: both terms by first-order SMCI (:func:`smci1_pair_stats`), the data term on persistent
       clamped chains (one per data row, ``sweeps`` sweeps per epoch), the model term on the same persistent chains
       as the conventional method. ``shuffle`` permutes each unit across samples before SMCI (a control);
-    * ``"mf_smci"``: the conventional data term and the SMCI model term on the conventional method's chains (an
-      ablation: with the same generator it draws exactly the conventional method's chains, so the two differ only
-      in how the model term averages them).
+    * ``"mf_smci"``: the conventional data term and the SMCI model term (an ablation: with the same generator its
+      chains use the conventional method's random numbers, identical in the first epoch and parting as the two
+      models do).
 
     ``truth`` is the generating DBM, used only to record the exact KL after each epoch. Full-batch updates.
     """
