@@ -38,6 +38,17 @@ def test_gmm_mutual_information_gaussian(rho):
 
 
 # on a known two-component mixture (not Gaussian) the estimate matches the true MI computed from the true density
+def test_diagonal_components_cannot_carry_dependence():
+    # one diagonal Gaussian factorises, so its mutual information is exactly 0 on strongly correlated data;
+    # with full covariances the same data give -log(1 - rho^2) / 2
+    rng = np.random.default_rng(2)
+    z = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=3000)
+    diag = interpret.gmm_mutual_information(z[:, 0], z[:, 1], max_components=1, covariance_type="diag", rng=rng)
+    full = interpret.gmm_mutual_information(z[:, 0], z[:, 1], max_components=1, rng=rng)
+    assert abs(diag) < 1e-12
+    assert full == pytest.approx(-0.5 * np.log(1 - 0.81), abs=0.05)
+
+
 def test_gmm_mutual_information_known_mixture():
     rng = np.random.default_rng(2)
     means = [np.array([-1.5, 1.0]), np.array([1.5, -0.5])]

@@ -85,11 +85,15 @@ for rho in gauss_rhos:
         z = session.rng.multivariate_normal([2.0, -1.0], cov, size=gauss_n)
         gmm = interpret.gmm_mutual_information(z[:, 0], z[:, 1], max_components=max_components, n_mc=n_mc,
                                                rng=session.rng)
+        diag = interpret.gmm_mutual_information(z[:, 0], z[:, 1], max_components=max_components, n_mc=n_mc,
+                                                covariance_type="diag", rng=session.rng)  # the control, below
         knn = mutual_info_regression(z[:, :1], z[:, 1], random_state=int(session.rng.integers(2**31 - 1)))[0]
-        rows.append(dict(rho=rho, exact=exact, gmm=gmm, knn=knn))
+        rows.append(dict(rho=rho, exact=exact, gmm=gmm, knn=knn, diag=diag))
 gauss = pd.DataFrame(rows).assign(gmm_error=lambda t: t.gmm - t.exact, knn_error=lambda t: t.knn - t.exact)
 gauss_max_error = float(gauss.gmm_error.abs().max())
-print(gauss.round(4).to_string(index=False))
+diag_max_error = float((gauss.diag - gauss.exact).abs().max())
+print(gauss.drop(columns="diag").round(4).to_string(index=False))
+repro.glue("n_gauss", len(gauss))
 # the delta method: the plug-in estimate of I has standard deviation ~ rho / sqrt(n)
 plug_in_sd = {n: max(gauss_rhos) / np.sqrt(n) for n in (1000, gauss_n)}
 repro.glue("plug_in_sd_1000", f"{plug_in_sd[1000]:.3f}")
@@ -103,13 +107,13 @@ repro.glue("gauss_n", gauss_n)
 # one of three further seeds). At $n$ = {glue:text}`gauss_n` it is {glue:text}`plug_in_sd_n`, and the check tests
 # the estimator rather than the luck of the sample.
 #
-# ## Beyond Gaussian data: a known answer with non-Gaussian marginals
+# ## A stress test: a known answer with non-Gaussian marginals
 #
 # Mutual information is unchanged by a monotone map of either variable, so $(e^{x}, y^3)$ with $(x, y)$ Gaussian
 # of correlation $\rho$ has the same $I = -\tfrac12\log(1-\rho^2)$ but skewed, heavy-tailed marginals that no
-# single Gaussian fits. This is where the mixture has to earn its keep; we compare it with a single Gaussian
-# (`max_components = 1`). The criterion of `CLAIMS.md` is about Gaussian data only, so these errors are reported,
-# not asserted.
+# single Gaussian fits. This is where a mixture would have to earn its keep; we compare it with a single Gaussian
+# (`max_components = 1`) and with kNN. The criterion of `CLAIMS.md` is about Gaussian data only, so these errors
+# are reported, not asserted.
 
 # %%
 rows = []
@@ -180,18 +184,20 @@ plotting.plt.show()
 
 # %% [markdown]
 # *What to see:* for every output unit the two petal measurements carry the most information, the sepal
-# measurements less, and the ignored noise least of all; the kNN estimator draws the same picture. The ignored input's small positive values are the estimator's bias at $I = 0$ with 150
-# points.
+# measurements less, and the ignored noise least of all; the kNN estimator draws the same picture. The ignored
+# input's small positive values are the estimator's bias at $I = 0$ with 150 points.
 #
 # ## The check and its control
 #
 # From `CLAIMS.md`: on jointly Gaussian data the estimator is within 0.05 nats of the closed form (all
-# $3 \times 3$ samples here), and on IRIS petal length and petal width are the top two inputs for every output
-# unit in at least 4 of 5 seeds. We add that the ignored noise input ranks last for every output unit at every
-# seed.
+# {glue:text}`n_gauss` samples here), and on IRIS petal length and petal width are the top two inputs for every
+# output unit in at least 4 of 5 seeds. We add, stronger, that the ignored noise input ranks last for every output
+# unit at every seed (`ignored_input_last`).
 #
-# *Control for the Gaussian part: a wrong model.* The same 0.05-nat test applied to the single Gaussian on the
-# transformed pairs above, whose answer we know and whose model is wrong, must fail.
+# *Control for the Gaussian part: components that cannot correlate.* The same estimator with diagonal covariances
+# (BIC still chooses up to `max_components` components), on the very same Gaussian samples: each component treats
+# the two coordinates as independent, so only the arrangement of components can carry dependence, and the
+# 0.05-nat test must fail.
 #
 # *Control: shuffled labels.* Networks trained on randomly permuted species have nothing to learn; what they fit
 # is noise in whichever inputs happen to help, so no input should be singled out consistently, and the IRIS part
@@ -213,11 +219,12 @@ checks, petal_seeds = check(gmm_tables, gauss_max_error)
 shuffled = [iris_tables(x, x_raw, np.random.default_rng(s).permutation(labels), s, **settings) for s in seeds]
 shuffled_tables = np.stack([t[0] for t in shuffled])
 control_checks, control_seeds = check(shuffled_tables, gauss_max_error)
-wrong_model = {"gaussian_within_0.05": warped_error["single_gaussian"] <= 0.05}
+diagonal = {"gaussian_within_0.05": diag_max_error <= 0.05}
 ignored_max = float(gmm_tables[:, 4, :].max())
 ignored_last = bool((gmm_tables[:, 4, :] < gmm_tables[:, :4, :].min(1)).all())
+checks["ignored_input_last"] = ignored_last
 knn_petal_seeds = sum(top2_petal(knn_tables))
-print(checks, control_checks, wrong_model)
+print(checks, control_checks, diagonal)
 print(f"ignored input last: {ignored_last}, max {ignored_max:.3f}; kNN petal top-2 in {knn_petal_seeds} seeds")
 
 # %%
@@ -235,6 +242,8 @@ repro.record_claim(
         "gauss_n": gauss_n,
         "warped_mixture_max_error": repro.measure(warped_error["mixture"], tol=0.1, basis="one sample per rho"),
         "warped_knn_max_error": repro.measure(warped_error["knn"], tol=0.05, basis="one sample per rho"),
+        "warped_single_gaussian_max_error": repro.measure(warped_error["single_gaussian"], tol=0.1,
+                                                          basis="one sample per rho"),
         "petal_top2_seeds": petal_seeds, "n_seeds": n_seeds, "knn_petal_top2_seeds": knn_petal_seeds,
         "petal_mi": repro.measure(petal.value, tol=2 * petal.sem, basis="2 standard errors over seeds"),
         "sepal_mi": repro.measure(sepal.value, tol=2 * sepal.sem, basis="2 standard errors over seeds"),
@@ -244,25 +253,28 @@ repro.record_claim(
     controls={"shuffled_labels": repro.control("networks trained on permuted species", control_checks,
                                                {"petal_top2_seeds": control_seeds,
                                                 "max_mi": float(shuffled_tables[:, :4].max())}),
-              "single_gaussian_warped": repro.control("a single Gaussian on monotone-warped Gaussian pairs",
-                                                      wrong_model,
-                                                      {"max_error": warped_error["single_gaussian"]})},
+              "diagonal_components": repro.control("the mixture with diagonal covariances on the Gaussian samples",
+                                                   diagonal, {"max_error": diag_max_error})},
 )
-assert all(checks.values()) and ignored_last, (checks, ignored_last)
+assert all(checks.values()), checks
 assert not all(control_checks.values()), "the control passed the check"
-assert not all(wrong_model.values()), "the wrong-model control passed the Gaussian check"
+assert not all(diagonal.values()), "the diagonal-covariance control passed the Gaussian check"
 
 # %% [markdown]
 # ## What we found
 #
 # Status: **{glue:md}`status`**. On Gaussian pairs the mixture estimator was at most
 # {glue:text}`gauss_max_error:.3f` nats from the closed form (where BIC keeps a single component, (1) is a
-# parametric estimate). The test can fail: a single Gaussian fitted to monotone-warped Gaussian pairs, whose
-# mutual information we know, misses by {glue:text}`single_gaussian_warped.max_error:.2f` nats. On those warped pairs
-# the mixture does better but not well, {glue:text}`warped_mixture_max_error:.2f` nats at worst (kNN:
-# {glue:text}`warped_knn_max_error:.2f`, since neighbour counts need no density model): with skewed, heavy-tailed
-# marginals a few Gaussian components are a rough density model, and the estimate inherits that. How much such
-# bias enters the IRIS table below we do not measure; the check there uses the ranking of inputs, not the values.
+# parametric estimate). The test can fail: on the same samples, a mixture of components with diagonal
+# covariances misses by up to {glue:text}`diagonal_components.max_error:.2f` nats.
+#
+# The stress test is a miss for the mixture. On monotone-warped Gaussian pairs, whose mutual information we know,
+# it is off by up to {glue:text}`warped_mixture_max_error:.2f` nats, far outside the 0.05 standard, and the table
+# shows it overestimating weak dependence (spurious structure from fitting skewed marginals with several
+# components) and underestimating strong dependence; a single Gaussian errs by up to
+# {glue:text}`warped_single_gaussian_max_error:.2f`, and kNN, which needs no density model, by only
+# {glue:text}`warped_knn_max_error:.2f`. How much such bias enters the IRIS table below we do not measure; the
+# check there uses the ranking of inputs, not the values.
 #
 # On IRIS, petal length and width were the two most informative inputs
 # for all three output units in {glue:text}`petal_top2_seeds` of {glue:text}`n_seeds` seeds (kNN:

@@ -92,7 +92,7 @@ session = repro.setup(seed, device=device)
 # is at least as accurate as (1). Exact samples come from enumerating the odd layers (`bz.dbm_exact_sample`).
 #
 # **Why weak couplings here.** A variance can only be measured if the pair product changes sign within the
-# sample budget ($200 \times 100$ samples). With weights of scale 1, some pairs of some random four-layer models
+# sample budget (`n_reps` x `n_samples` samples). With weights of scale 1, some pairs of some random four-layer models
 # are locked so tightly that a sign flip has probability near $10^{-5}$: at one of the seeds we tried, plain Monte
 # Carlo then never saw a flip, its sample variance was exactly zero, and the comparison was undefined rather than
 # lost. We therefore compare the estimators at scale `est_scale` = 0.5 and print the probability of the rarest
@@ -328,8 +328,8 @@ assert not all(control_checks.values()), "the control passed the check"
 # ## What we found
 #
 # Status: **{glue:md}`status`**. At the estimator level SMCI did what the theory promises: over
-# {glue:text}`n_pairs` pair statistics of a four-layer DBM (weights of scale {glue:text}`est_scale`; the rarest sign flip of a pair
-# product had probability {glue:text}`rarest_flip:.2g`) the first-order variance was at most
+# {glue:text}`n_pairs` pair statistics of a four-layer DBM (weights of scale {glue:text}`est_scale`; the rarest
+# sign flip of a pair product had probability {glue:text}`rarest_flip:.2g`) the first-order variance was at most
 # {glue:text}`var_ratio_first_max:.2f` times plain Monte Carlo's (median {glue:text}`var_ratio_first_median:.2f`),
 # and the second order at most {glue:text}`var_ratio_second_max:.2g` times. In learning, the mean final KL
 # divergence was {glue:text}`final_kl_smci:.4f` nats with SMCI against {glue:text}`final_kl_conventional:.4f`

@@ -43,14 +43,15 @@ def gaussian_mutual_information(cov: np.ndarray, x_index: list[int], y_index: li
 
 
 def fit_gmm(data: np.ndarray, *, max_components: int = 6, reg_covar: float = 1e-4, n_init: int = 2,
-            rng: np.random.Generator):
-    """A full-covariance Gaussian mixture fitted by EM (scikit-learn's ``GaussianMixture``) to ``data`` (n, d),
-    with 1 to ``max_components`` components, the number chosen by the lowest BIC. ``rng`` seeds each fit."""
+            covariance_type: str = "full", rng: np.random.Generator):
+    """A Gaussian mixture fitted by EM (scikit-learn's ``GaussianMixture``) to ``data`` (n, d), with 1 to
+    ``max_components`` components, the number chosen by the lowest BIC. ``covariance_type`` ``"full"`` or
+    ``"diag"`` (components that cannot correlate the coordinates). ``rng`` seeds each fit."""
     from sklearn.mixture import GaussianMixture
 
     best, best_bic = None, np.inf
     for k in range(1, max_components + 1):
-        gm = GaussianMixture(k, covariance_type="full", reg_covar=reg_covar, n_init=n_init,
+        gm = GaussianMixture(k, covariance_type=covariance_type, reg_covar=reg_covar, n_init=n_init,
                              random_state=int(rng.integers(2**31 - 1)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence warnings of over-large k: BIC rejects those fits
@@ -61,6 +62,12 @@ def fit_gmm(data: np.ndarray, *, max_components: int = 6, reg_covar: float = 1e-
     return best
 
 
+def _covariances(gmm) -> np.ndarray:
+    """The components' covariance matrices (K, d, d), whatever the mixture's ``covariance_type`` (full or diag)."""
+    cov = np.asarray(gmm.covariances_)
+    return cov if cov.ndim == 3 else np.stack([np.diag(c) for c in cov])
+
+
 def gmm_log_density(gmm, points: np.ndarray, index: list[int]) -> np.ndarray:
     """Log density at ``points`` (n, len(index)) of the fitted mixture's marginal over coordinates ``index``
     (the marginal of a Gaussian mixture is the mixture of the components' marginals). Returns (n,)."""
@@ -68,14 +75,15 @@ def gmm_log_density(gmm, points: np.ndarray, index: list[int]) -> np.ndarray:
 
     idx = list(index)
     comps = [np.log(w) + multivariate_normal(mu[idx], cov[np.ix_(idx, idx)]).logpdf(points)
-             for w, mu, cov in zip(gmm.weights_, gmm.means_, gmm.covariances_, strict=True)]
+             for w, mu, cov in zip(gmm.weights_, gmm.means_, _covariances(gmm), strict=True)]
     comps = np.stack([np.atleast_1d(c) for c in comps])  # (K, n)
     top = comps.max(0)
     return top + np.log(np.exp(comps - top).sum(0))
 
 
 def gmm_mutual_information(x: np.ndarray, y: np.ndarray, *, max_components: int = 6, n_mc: int = 20000,
-                           reg_covar: float = 1e-4, rng: np.random.Generator) -> float:
+                           reg_covar: float = 1e-4, covariance_type: str = "full",
+                           rng: np.random.Generator) -> float:
     r"""Mutual information (nats) between ``x`` (n,) or (n, dx) and ``y`` (n,) or (n, dy) from a Gaussian mixture
     fitted to the standardised joint sample (BIC picks the number of components).
 
@@ -84,18 +92,20 @@ def gmm_mutual_information(x: np.ndarray, y: np.ndarray, *, max_components: int 
 
     the mutual information of the fitted density, by ``n_mc`` draws from it (its Monte Carlo error is far below
     the estimator's own). Standardising changes no mutual information and keeps ``reg_covar`` scale-free.
+    ``covariance_type`` goes to :func:`fit_gmm`.
     """
     x = np.asarray(x, dtype=float).reshape(len(x), -1)
     y = np.asarray(y, dtype=float).reshape(len(y), -1)
     joint = np.hstack([x, y])
     sd = joint.std(0)
     joint = (joint - joint.mean(0)) / np.where(sd > 0, sd, 1.0)
-    gmm = fit_gmm(joint, max_components=max_components, reg_covar=reg_covar, rng=rng)
+    gmm = fit_gmm(joint, max_components=max_components, reg_covar=reg_covar, covariance_type=covariance_type,
+                  rng=rng)
     comp = rng.choice(len(gmm.weights_), size=n_mc, p=gmm.weights_ / gmm.weights_.sum())
     draws = np.empty((n_mc, joint.shape[1]))
     for k in range(len(gmm.weights_)):  # draw each component's share of the sample
         sel = comp == k
-        draws[sel] = rng.multivariate_normal(gmm.means_[k], gmm.covariances_[k], size=int(sel.sum()))
+        draws[sel] = rng.multivariate_normal(gmm.means_[k], _covariances(gmm)[k], size=int(sel.sum()))
     dx = x.shape[1]
     ix, iy = list(range(dx)), list(range(dx, joint.shape[1]))
     log_ratio = (gmm_log_density(gmm, draws, ix + iy) - gmm_log_density(gmm, draws[:, ix], ix)

@@ -28,9 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Sinkhorn", "squared_distance_cost", "sinkhorn", "entropic_cost", "blur", "corrected_divergence",
-           "barycenter_ibp", "barycenter_debiased", "debiased_objective", "barycenter_corrected", "deconvolve", "lp_barycenter_1d",
-           "width"]
+__all__ = ["Sinkhorn", "squared_distance_cost", "logsumexp", "sinkhorn", "entropic_cost", "blur",
+           "corrected_divergence", "barycenter_ibp", "barycenter_debiased", "debiased_objective",
+           "barycenter_corrected", "deconvolve", "lp_barycenter_1d", "width"]
 
 _TINY = 1e-300
 
