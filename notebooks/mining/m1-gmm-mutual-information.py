@@ -98,7 +98,6 @@ repro.glue("n_gauss", len(gauss))
 plug_in_sd = {n: max(gauss_rhos) / np.sqrt(n) for n in (1000, gauss_n)}
 repro.glue("plug_in_sd_1000", f"{plug_in_sd[1000]:.3f}")
 repro.glue("plug_in_sd_n", f"{plug_in_sd[gauss_n]:.3f}")
-repro.glue("gauss_n", gauss_n)
 
 # %% [markdown]
 # With a single component, (1) is the plug-in Gaussian estimate, whose own sampling error is about
