@@ -38,7 +38,7 @@ m = 64  # particles (and target points)
 steps = 400  # particle gradient-descent steps
 lam = 0.1  # inf-convolution (Moreau) parameter: the Huber cost is quadratic below this distance
 bandwidth = 1.0  # Gaussian MMD kernel bandwidth
-gan_steps = 600  # generator steps of each torch GAN (3 critic steps each)
+gan_steps = 400  # generator steps of each torch GAN (3 critic steps each)
 gan_seeds = 3  # independent GAN runs per critic
 device = "cpu"
 

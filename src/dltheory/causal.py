@@ -144,10 +144,12 @@ def cgnn_scores(a: np.ndarray, b: np.ndarray, *, hidden: int = 20, steps: int = 
     w2, c2 = (nets.uniform(m, hidden, 1, fan_in=hidden, generator=generator),
               nets.uniform(m, 1, 1, fan_in=hidden, generator=generator))
 
+    mmd2_to_data = kernels.joint_mmd2_to(cause, effect, BANDWIDTHS)  # the parts that stay fixed, once
+
     def fit() -> torch.Tensor:
         noise = torch.randn(m, n, 1, generator=generator, device=device)
         h = torch.relu(torch.cat([cause.unsqueeze(-1), noise], -1) @ w1 + c1)  # (2B, n, hidden)
-        return kernels.joint_mmd2(cause, effect, (h @ w2 + c2).squeeze(-1), BANDWIDTHS)  # (2B,)
+        return mmd2_to_data((h @ w2 + c2).squeeze(-1))  # (2B,)
 
     opt = torch.optim.Adam([w1, c1, w2, c2], lr=lr)
     for _ in range(steps):

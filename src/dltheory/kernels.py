@@ -14,12 +14,12 @@ References: gretton2012kernel, gretton2008hsic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
-__all__ = ["sq_dist", "gaussian", "mmd2", "joint_mmd2", "median_bandwidth", "hsic"]
+__all__ = ["sq_dist", "gaussian", "mmd2", "joint_mmd2", "joint_mmd2_to", "median_bandwidth", "hsic"]
 
 
 def sq_dist(a: Tensor, b: Tensor) -> Tensor:
@@ -49,6 +49,12 @@ def joint_mmd2(cause: Tensor, effect: Tensor, generated: Tensor, bandwidths: Seq
     ``cause`` x, ``effect`` y and ``generated`` :math:`\hat y` have shape (B, n); the result has shape (B,).
     Equal to :func:`mmd2` of the stacked 2-D samples, about three times faster.
     """
+    return joint_mmd2_to(cause, effect, bandwidths)(generated)
+
+
+def joint_mmd2_to(cause: Tensor, effect: Tensor, bandwidths: Sequence[float]) -> Callable[[Tensor], Tensor]:
+    """:func:`joint_mmd2` as a function of the generated samples (B, n) alone: the cause kernels and the
+    effect-effect term, which do not depend on them, are computed once (for a training loop)."""
     gammas = [1 / (2 * s**2) for s in bandwidths]
     dx2 = (cause.unsqueeze(2) - cause.unsqueeze(1)).square()  # (B, n, n)
     kx = [torch.exp(-g * dx2) for g in gammas]
@@ -57,7 +63,8 @@ def joint_mmd2(cause: Tensor, effect: Tensor, generated: Tensor, bandwidths: Seq
         dy2 = (u.unsqueeze(2) - v.unsqueeze(1)).square()  # (B, n, n)
         return sum((k * torch.exp(-g * dy2)).mean((1, 2)) for k, g in zip(kx, gammas, strict=True))
 
-    return mean(effect, effect) + mean(generated, generated) - 2 * mean(effect, generated)
+    same = mean(effect, effect)
+    return lambda generated: same + mean(generated, generated) - 2 * mean(effect, generated)
 
 
 def median_bandwidth(x: Tensor) -> Tensor:
