@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -25,7 +26,6 @@ from dltheory.boltzmann._rbm import (
     free_energy_marginal,
     grbm_pairwise,
     kept_energies,
-    product_log_prob,
     visible_update,
 )
 from dltheory.nets import device_of
@@ -152,25 +152,29 @@ def _marginal_mean_field(model: RBM | GaussianRBM, init: Tensor | None, damping:
         _check_converged(ok, "marginal_mean_field", max_iter)
         return MeanField(free_energy_marginal(model, mh), visible_update(model, mh), mh, it, ok)
     v, energy = kept_energies(model)  # (2^n, n), (2^n,)
-    n = v.shape[1]
-    mv = torch.zeros(n, dtype=torch.float64, device=v.device) if init is None else init.clone()
-    logq_unit = product_log_prob(v, mv)  # (2^n, n)
+    # the coordinate sweep runs over small arrays one unit at a time, so numpy's lower per-call cost wins here
+    vs, es = v.cpu().numpy(), energy.cpu().numpy()
+    n = vs.shape[1]
+    mv = np.zeros(n) if init is None else init.cpu().numpy().astype(np.float64, copy=True)
+    logq_unit = np.log(np.maximum((1 + vs * mv) / 2, 1e-300))  # (2^n, n), as product_log_prob
     logq = logq_unit.sum(1)
     ok = False
     for it in range(1, max_iter + 1):  # noqa: B007 (it is the sweep count returned)
         delta = 0.0
         for i in range(n):
-            w = torch.exp(logq - logq_unit[:, i])  # q of the other units, (2^n,)
-            slope = 0.5 * (w * v[:, i]) @ energy  # (E[E|v_i=1] - E[E|v_i=-1]) / 2
-            new = (1 - damping) * torch.tanh(-slope) + damping * mv[i]
-            delta = max(delta, float((new - mv[i]).abs()))
+            w = np.exp(logq - logq_unit[:, i])  # q of the other units, (2^n,)
+            slope = 0.5 * (w * vs[:, i]) @ es  # (E[E|v_i=1] - E[E|v_i=-1]) / 2
+            new = (1 - damping) * math.tanh(-slope) + damping * mv[i]
+            delta = max(delta, abs(new - mv[i]))
             mv[i] = new
-            col = product_log_prob(v[:, i:i + 1], new)[:, 0]
+            col = np.log(np.maximum((1 + vs[:, i] * new) / 2, 1e-300))
             logq = logq - logq_unit[:, i] + col
             logq_unit[:, i] = col
         if delta < tol:
             ok = True
             break
+    logq = torch.as_tensor(logq, device=v.device)
+    mv = torch.as_tensor(mv, device=v.device)
     _check_converged(ok, "marginal_mean_field", max_iter)
     mh = torch.exp(logq) @ torch.tanh(model.c + v @ model.W)
     return MeanField(free_energy_marginal(model, mv), mv, mh, it, ok)
