@@ -29,10 +29,11 @@ value = scale * float(session.rng.normal())
 print(f"value = {value:.4f}")
 
 # %%
-checks = {"finite": abs(value) < float("inf")}
-repro.record_claim("Z1", title="throwaway", status=repro.grade(checks), criterion="value is finite",
+checks = {"bounded": repro.evidence(abs(value), "<", 100.0)}
+repro.record_claim("Z1", title="throwaway", status=repro.grade(checks), criterion="|value| < 100",
                    checks=checks, measured={"value": value},
-                   controls={"infinite": repro.control("an infinite value", {"finite": False})})
+                   controls={"huge": repro.control("a huge value", {"bounded": repro.evidence(1e3, "<", 100.0)},
+                                                   kind="near miss")})
 '''
 
 

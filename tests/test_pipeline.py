@@ -164,6 +164,68 @@ def test_robustness_page_marks_runs_from_earlier_code(tmp_path):
     assert "earlier code" not in seed1 and "earlier code" in seed2
 
 
+def _check(value, threshold=0.0, scale=1.0):
+    return {"passed": value > threshold, "kind": "evidence", "value": value, "op": ">", "threshold": threshold,
+            "margin": value - threshold, "scale": scale}
+
+
+def test_margin_spread_marks_a_margin_below_its_spread_fragile():
+    # published margin 0.5 with seeds at 0.4 and 0.6 is steady; published 0.1 with a seed at -0.3 is fragile
+    rec = {"checks": {"steady": _check(0.5), "shaky": _check(0.1), "identity": {**_check(1.0), "kind": "sanity"}}}
+    others = {1: {"checks": {"steady": _check(0.4), "shaky": _check(-0.3)}},
+              2: {"checks": {"steady": _check(0.6), "shaky": _check(0.2)}}}
+    spread = pages.margin_spread(rec, others)
+    assert set(spread) == {"steady", "shaky"}, "sanity checks have no place in the forest plot"
+    assert spread["steady"] == pytest.approx((0.5, 0.4, 0.6, False))
+    assert spread["shaky"][1:3] == pytest.approx((-0.3, 0.2)) and spread["shaky"][3] is True
+
+
+def test_robustness_page_shows_a_fallen_run_with_its_failing_checks(tmp_path):
+    rec = {"id": "Z1", "status": "reproduced", "seed": 0, "measured": {"x": 1.0}, "checks": {"a": _check(0.5)}}
+    fell = {**rec, "seed": 1, "status": "not reproduced", "checks": {"a": _check(-0.5)}, "failed": "cell 9: assert"}
+    for folder, name, r in (("_claims", "Z1.json", rec), ("_robustness", "Z1-seed1.json", fell)):
+        (tmp_path / "book" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "book" / folder / name).write_text(json.dumps(r))
+    row = next(line for line in pages.robustness_page(tmp_path).splitlines() if line.startswith("| Z1 "))
+    assert "**not reproduced**" in row and "**fell**" in row and "`a`" in row
+
+
+def test_records_declare_kinds_margins_and_a_near_miss():
+    # every published record: each check has a kind, value, threshold and margin; a graded claim has evidence
+    # and a near-miss negative control; its status is what its evidence grades
+    from dltheory import repro
+
+    for path in (ROOT / "book" / "_claims").glob("*.json"):
+        r = json.loads(path.read_text())
+        if r["status"] == "out of reach":
+            continue
+        checks = r["checks"]
+        assert all(set(c) >= {"passed", "kind", "value", "threshold", "margin"} for c in checks.values()), path.name
+        ev = [c["passed"] for c in checks.values() if c["kind"] == "evidence"]
+        assert ev, f"{path.name}: no evidence check"
+        graded = "reproduced" if all(ev) else ("not reproduced" if not any(ev) else "partially reproduced")
+        cap = (r.get("status_cap") or {}).get("cap")
+        if r["status"] != "undecided at this size":
+            order = ("reproduced", "partially reproduced", "not reproduced")
+            expected = order[max(order.index(graded), order.index(cap))] if cap else graded
+            assert r["status"] == expected, path.name
+        near = [c for c in r["controls"].values() if c.get("kind") == "near miss" and c["expected"] == "fail"]
+        assert near, f"{path.name}: no near-miss control"
+        assert any(c["sanity_passed"] and c["failed_evidence"] for c in near), \
+            f"{path.name}: no near miss that passes the sanity checks and fails an evidence check"
+        assert r["status"] in repro.STATUSES
+
+
+def test_every_page_keeps_its_cpu_budget():
+    # 120 s of CPU per page on one thread; at most three pages may declare up to 240 s in book/claims.yml
+    claims = layout.catalogue(ROOT)["claims"]
+    budgets = {cid: entry.get("budget_cpu_seconds", 120) for cid, entry in claims.items()}
+    assert sum(b > 120 for b in budgets.values()) <= 3 and max(budgets.values()) <= 240, budgets
+    for path in (ROOT / "book" / "_claims").glob("*.json"):
+        r = json.loads(path.read_text())
+        assert r["cpu_seconds"] <= budgets[r["id"]], f"{r['id']}: {r['cpu_seconds']} s of CPU > {budgets[r['id']]} s"
+
+
 def test_generated_pages_are_current():
     # status.md, the report pages' tables and the front page's table match the claim records
     for path, text in pages.generated_pages(ROOT).items():

@@ -1,7 +1,10 @@
 """What every notebook shares: seeding, one thread, the claim record with its checks, controls and tolerances.
 
 A notebook calls :func:`setup` once, right after its parameters cell, and :func:`record_claim` once, in its check
-cell, before it asserts what its verdict rests on. ``record_claim`` writes ``<ID>.json`` only into the folder
+cell, before it asserts what its verdict rests on. Every check is an :func:`evidence` or a :func:`sanity` check
+with its value, threshold and margin; only evidence grades a claim (:func:`grade`). Every random stream a page
+draws besides the session's own comes from :meth:`Session.seed_for` (one ``SeedSequence`` derivation), so runs at
+different seeds never share a stream. ``record_claim`` writes ``<ID>.json`` only into the folder
 named by the environment variable ``DLTHEORY_CLAIMS_DIR`` (set by ``python -m dltheory run``); in a plain kernel
 or under nbval it validates, prints and glues the record and writes nothing, so a replay never changes the book.
 """
@@ -15,6 +18,7 @@ import random
 import re
 import time
 import warnings
+import zlib
 from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
@@ -25,10 +29,14 @@ import torch
 
 from dltheory import portable
 
-__all__ = ["STATUSES", "Session", "Measured", "Control", "setup", "measure", "control", "grade", "record_claim",
-           "significant", "glue", "is_timing"]
+__all__ = ["STATUSES", "KINDS", "CONTROL_KINDS", "Session", "Measured", "Check", "Control", "Verdict", "setup",
+           "derive_seed", "measure", "evidence", "sanity", "control", "grade", "record_claim", "significant", "glue",
+           "is_timing"]
 
-STATUSES = ("reproduced", "partially reproduced", "not reproduced", "out of reach")
+STATUSES = ("reproduced", "partially reproduced", "undecided at this size", "not reproduced", "out of reach")
+KINDS = ("evidence", "sanity")
+CONTROL_KINDS = ("near miss", "far")
+_OPS = {">=": lambda m: m >= 0, ">": lambda m: m > 0, "<=": lambda m: m >= 0, "<": lambda m: m > 0}
 CLAIMS_DIR_ENV = "DLTHEORY_CLAIMS_DIR"
 _ID = re.compile(r"^[A-Z][0-9]+$")
 _TIMING = re.compile(r"seconds|speedup")
@@ -36,14 +44,42 @@ _started: float | None = None
 _started_cpu: float | None = None
 
 
+def derive_seed(seed: int, name: str, index: int = 0) -> int:
+    """An independent 63-bit seed for the stream ``(name, index)`` of a page run at ``seed``.
+
+    One derivation for every page: numpy's ``SeedSequence(seed, spawn_key=(crc32(name), index))``. Streams of
+    different names or indices, or of different page seeds, are statistically independent; nothing like
+    ``seed + i`` can make the run at seed 1 reuse a network of the run at seed 0.
+    """
+    if not isinstance(index, int | np.integer) or index < 0:
+        raise ValueError(f"stream index must be a non-negative int, got {index!r}")
+    key = (zlib.crc32(name.encode()), int(index))
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, dtype=np.uint32)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
 class Session(NamedTuple):
-    """What :func:`setup` hands a notebook: a numpy ``rng``, a seeded torch ``generator``, the ``device``, and
-    whether the process computes with :mod:`dltheory.portable` numerics."""
+    """What :func:`setup` hands a notebook: a numpy ``rng``, a seeded torch ``generator``, the ``device``,
+    whether the process computes with :mod:`dltheory.portable` numerics, and the page's ``seed``, from which
+    :meth:`seed_for`, :meth:`rng_for` and :meth:`generator_for` derive every other stream."""
 
     rng: np.random.Generator
     generator: torch.Generator
     device: torch.device
     portable: bool
+    seed: int = 0
+
+    def seed_for(self, name: str, index: int = 0) -> int:
+        """The seed of stream ``(name, index)``: :func:`derive_seed` of the page's seed."""
+        return derive_seed(self.seed, name, index)
+
+    def rng_for(self, name: str, index: int = 0) -> np.random.Generator:
+        """A numpy generator on stream ``(name, index)``."""
+        return np.random.default_rng(self.seed_for(name, index))
+
+    def generator_for(self, name: str, index: int = 0) -> torch.Generator:
+        """A torch generator on the session's device, on stream ``(name, index)``."""
+        return torch.Generator(device=self.device).manual_seed(self.seed_for(name, index))
 
 
 class Measured(NamedTuple):
@@ -54,17 +90,94 @@ class Measured(NamedTuple):
     basis: str
 
 
+class Check(NamedTuple):
+    """One part of a criterion: ``value op threshold``, whether it holds, and by how much (``margin``, in the
+    value's units, >= 0 when it holds). ``kind`` is ``evidence`` (a wrong implementation or a false claim could
+    fail it) or ``sanity`` (true by construction: an identity, a theorem on its own hypotheses, the code agreeing
+    with itself). ``scale`` is what the margin is divided by to compare checks (default: the threshold's size)."""
+
+    passed: bool
+    kind: str
+    value: float
+    op: str
+    threshold: float
+    margin: float
+    scale: float
+
+    @property
+    def relative_margin(self) -> float:
+        return self.margin / self.scale
+
+    def record(self, digits: int = 4) -> dict:
+        return {"passed": self.passed, "kind": self.kind, "value": significant(self.value, digits), "op": self.op,
+                "threshold": significant(self.threshold, digits), "margin": significant(self.margin, digits),
+                "scale": significant(self.scale, digits)}
+
+
+def _check(kind: str, value, op: str, threshold, scale) -> Check:
+    if op not in _OPS:
+        raise ValueError(f"op must be one of {tuple(_OPS)}, got {op!r}")
+    for what, v in (("value", value), ("threshold", threshold)):
+        if isinstance(v, bool | np.bool_) or not isinstance(v, Real | np.number):
+            raise TypeError(f"a check's {what} must be a number, got {v!r}")
+    value, threshold = float(value), float(threshold)
+    margin = value - threshold if op in (">=", ">") else threshold - value
+    if scale is None:
+        scale = abs(threshold) if threshold != 0 else 1.0
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"a check's scale must be positive and finite, got {scale!r}")
+    passed = bool(not math.isnan(margin) and _OPS[op](margin))
+    return Check(passed, kind, value, op, threshold, margin, float(scale))
+
+
+def evidence(value: float, op: str, threshold: float, *, scale: float | None = None) -> Check:
+    """An evidence check ``value op threshold`` (``op`` one of ``>= > <= <``): one a wrong implementation or a
+    false claim could fail. Only evidence grades a claim. ``scale`` (default ``|threshold|``, or 1 at a zero
+    threshold) sets the unit in which margins of different checks are compared: pass the figure's own
+    standard error, or its natural size, when the threshold is zero."""
+    return _check("evidence", value, op, threshold, scale)
+
+
+def sanity(value: float | bool, op: str = ">=", threshold: float = 1, *, scale: float | None = None) -> Check:
+    """A sanity check: true by construction when the code is right (an identity, a theorem on its own
+    hypotheses, the code agreeing with itself). Recorded and shown, never graded. A bare bool is ``value >= 1``."""
+    if isinstance(value, bool | np.bool_):
+        value = int(value)
+    return _check("sanity", value, op, threshold, scale)
+
+
 class Control(NamedTuple):
-    """A negative (``expected="fail"``) or positive control: the claim's check run where its outcome is known."""
+    """A negative (``expected="fail"``) or positive control: the claim's checks run where the outcome is known.
+
+    ``kind`` is ``near miss`` (a plausible wrong method, or a nearby case where the claim must fail, that passes
+    the page's sanity checks) or ``far`` (an illustration: a strawman no one would mistake for the method)."""
 
     what: str
-    checks: dict[str, bool]
+    checks: dict[str, Check]
     measured: dict[str, float]
     expected: str = "fail"
+    kind: str = "near miss"
 
     @property
     def passed_check(self) -> bool:
-        return all(self.checks.values())
+        """Whether every evidence check held (what a negative control must not do)."""
+        return all(c.passed for c in self.checks.values() if c.kind == "evidence")
+
+    @property
+    def sanity_passed(self) -> bool:
+        return all(c.passed for c in self.checks.values() if c.kind == "sanity")
+
+    @property
+    def failed_evidence(self) -> list[str]:
+        return [k for k, c in self.checks.items() if c.kind == "evidence" and not c.passed]
+
+
+class Verdict(NamedTuple):
+    """A claim's status as :func:`grade` computed it from the evidence, with the ceiling put on it and why."""
+
+    status: str
+    cap: str | None = None
+    reason: str | None = None
 
 
 def setup(seed: int, *, device: str = "cpu") -> Session:
@@ -94,7 +207,7 @@ def setup(seed: int, *, device: str = "cpu") -> Session:
         warnings.warn("numerics are not portable: this kernel was not started with dltheory.portable.ENV, so the "
                       "last digits may differ from the published page (use the Jupyter kernel 'dltheory')",
                       RuntimeWarning, stacklevel=2)
-    return Session(np.random.default_rng(seed), torch.Generator(device=dev).manual_seed(seed), dev, ok)
+    return Session(np.random.default_rng(seed), torch.Generator(device=dev).manual_seed(seed), dev, ok, seed)
 
 
 def significant(x: float, digits: int = 4) -> float | int:
@@ -115,18 +228,51 @@ def measure(value: float, *, tol: float, basis: str) -> Measured:
     return Measured(float(value), float(tol), basis)
 
 
-def control(what: str, checks: Mapping[str, bool], measured: Mapping[str, float] | None = None, *,
-            expected: str = "fail") -> Control:
-    """A control: ``checks`` is the claim's own check run on a case where it must ``expected`` (fail or pass)."""
+def _checks(checks: Mapping[str, Check], where: str) -> dict[str, Check]:
+    for k, c in checks.items():
+        if not isinstance(c, Check):
+            raise TypeError(f"{where}: check {k!r} must be repro.evidence(...) or repro.sanity(...), got {c!r}")
+    return dict(checks)
+
+
+def control(what: str, checks: Mapping[str, Check], measured: Mapping[str, float] | None = None, *,
+            kind: str, expected: str = "fail") -> Control:
+    """A control: ``checks`` are the claim's own checks run on a case where they must ``expected`` (fail or
+    pass); ``kind`` is ``"near miss"`` or ``"far"`` (see :class:`Control`)."""
     if expected not in ("fail", "pass"):
         raise ValueError(f"expected must be 'fail' or 'pass', got {expected!r}")
-    return Control(what, {k: bool(v) for k, v in checks.items()}, dict(measured or {}), expected)
+    if kind not in CONTROL_KINDS:
+        raise ValueError(f"control kind must be one of {CONTROL_KINDS}, got {kind!r}")
+    return Control(what, _checks(checks, f"control {what!r}"), dict(measured or {}), expected, kind)
 
 
-def grade(checks: Mapping[str, bool]) -> str:
-    """``reproduced`` if every check holds, ``not reproduced`` if none does, else ``partially reproduced``."""
-    held = sum(bool(v) for v in checks.values())
-    return "reproduced" if held == len(checks) else ("not reproduced" if held == 0 else "partially reproduced")
+_ORDER = ("reproduced", "partially reproduced", "not reproduced")
+
+
+def grade(checks: Mapping[str, Check], *, cap: str | None = None, reason: str | None = None,
+          undecided: str | None = None) -> Verdict:
+    """The status the evidence checks give: ``reproduced`` if every one holds, ``not reproduced`` if none does,
+    else ``partially reproduced``. Sanity checks never enter. A claim with no evidence check cannot be graded.
+
+    ``cap`` (with its ``reason``) is a ceiling the page states, e.g. a part of the claim it could not test:
+    the status is the lower of the two. ``undecided`` (a reason: the run is too small to decide) turns anything
+    short of ``reproduced`` into ``undecided at this size``, never ``not reproduced``.
+    """
+    checks = _checks(checks, "grade")
+    ev = [c.passed for c in checks.values() if c.kind == "evidence"]
+    if not ev:
+        raise ValueError("a claim with no evidence check cannot be graded: every check given is a sanity check")
+    held = sum(ev)
+    status = "reproduced" if held == len(ev) else ("not reproduced" if held == 0 else "partially reproduced")
+    if cap is not None:
+        if cap not in _ORDER:
+            raise ValueError(f"cap must be one of {_ORDER}, got {cap!r}")
+        if not reason:
+            raise ValueError("a cap needs its reason")
+        status = _ORDER[max(_ORDER.index(status), _ORDER.index(cap))]
+    if undecided is not None and status != "reproduced":
+        status, cap, reason = "undecided at this size", None, undecided
+    return Verdict(status, cap, reason)
 
 
 def is_timing(name: str) -> bool:
@@ -161,7 +307,7 @@ def _number(name: str, value) -> None:
         raise TypeError(f"measured value {name!r} must be a number, got {value!r}")
 
 
-def record_claim(claim_id: str, *, title: str, status: str, criterion: str, checks: Mapping[str, bool],
+def record_claim(claim_id: str, *, title: str, status: Verdict | str, criterion: str, checks: Mapping[str, Check],
                  measured: Mapping[str, float | Measured], controls: Mapping[str, Control],
                  digits: int = 4) -> None:
     """Validate, print, glue and (under the runner) write the claim record of one result.
@@ -170,23 +316,36 @@ def record_claim(claim_id: str, *, title: str, status: str, criterion: str, chec
     ----------
     claim_id : the id in CLAIMS.md, e.g. ``"Y2"``.
     title : one line naming the result.
-    status : one of :data:`STATUSES`.
-    criterion : the acceptance criterion in words, as CLAIMS.md fixes it (and any stronger check beside it).
-    checks : name -> whether that part of the criterion holds; ``partially reproduced`` names the parts.
+    status : the :class:`Verdict` of :func:`grade` on these checks (never a status set by hand), or
+        ``"out of reach"`` for a claim that cannot be tested here.
+    criterion : the acceptance criterion in words, as ``book/claims.yml`` fixes it (and any stronger check).
+    checks : name -> :func:`evidence` or :func:`sanity`; ``partially reproduced`` names the parts that fail.
     measured : name -> number, or :func:`measure` with a tolerance for reruns elsewhere. Integers must match
         exactly and other numbers to ``digits`` significant digits unless a tolerance is declared; a figure that
         depends on the machine's speed has ``seconds`` or ``speedup`` in its name and is never compared.
-    controls : name -> :func:`control`; every claim that is not out of reach has at least one negative control.
+    controls : name -> :func:`control`; every claim that is not out of reach has at least one negative control
+        of kind ``near miss``.
 
     Every figure is glued under its name (a control's as ``<control>.<figure>``), the status as ``status``.
     Returns nothing, so that a cell ending with this call displays only what it prints.
     """
     if not _ID.match(claim_id):
         raise ValueError(f"claim id {claim_id!r} is not of the form 'Y2'")
-    if status not in STATUSES:
-        raise ValueError(f"status {status!r} is not one of {STATUSES}")
-    if status != "out of reach" and not any(c.expected == "fail" for c in controls.values()):
-        raise ValueError(f"{claim_id}: a claim record needs at least one negative control (expected='fail')")
+    checks = _checks(checks, claim_id)
+    if isinstance(status, Verdict):
+        verdict = grade(checks, cap=status.cap, reason=status.reason,
+                        undecided=status.reason if status.status == "undecided at this size" else None)
+        if verdict != status:
+            raise ValueError(f"{claim_id}: status {status.status!r} is not what its checks grade ({verdict.status!r})")
+    elif status == "out of reach":
+        verdict = Verdict(status)
+    else:
+        raise ValueError(f"status {status!r} is not one of {STATUSES} as repro.grade(checks) gives it (only "
+                         "'out of reach' may be given by hand)")
+    if verdict.status != "out of reach" and not any(c.expected == "fail" and c.kind == "near miss"
+                                                    for c in controls.values()):
+        raise ValueError(f"{claim_id}: a claim record needs at least one negative control (expected='fail') of "
+                         "kind 'near miss'")
     values, tolerances = {}, {}
     for name, v in measured.items():
         if isinstance(v, Measured):
@@ -200,30 +359,36 @@ def record_claim(claim_id: str, *, title: str, status: str, criterion: str, chec
     record = {
         "id": claim_id,
         "title": title,
-        "status": status,
+        "status": verdict.status,
+        "status_cap": {"cap": verdict.cap, "reason": verdict.reason} if verdict.reason else None,
         "criterion": criterion,
-        "checks": {k: bool(v) for k, v in checks.items()},
+        "checks": {k: c.record(digits) for k, c in checks.items()},
         "measured": values,
         "tolerances": tolerances,
-        "controls": {name: {"what": c.what, "expected": c.expected, "passed_check": c.passed_check,
-                            "checks": c.checks, "measured": {k: significant(v, digits) for k, v in c.measured.items()}}
+        "controls": {name: {"what": c.what, "kind": c.kind, "expected": c.expected, "passed_check": c.passed_check,
+                            "sanity_passed": c.sanity_passed, "failed_evidence": c.failed_evidence,
+                            "checks": {k: ch.record(digits) for k, ch in c.checks.items()},
+                            "measured": {k: significant(v, digits) for k, v in c.measured.items()}}
                      for name, c in controls.items()},
         "seconds": round(time.perf_counter() - _started, 1) if _started is not None else None,
         # CPU time of the kernel since setup: the budget's measure on a machine shared with other work
         "cpu_seconds": round(time.process_time() - _started_cpu, 1) if _started_cpu is not None else None,
         "portable_numerics": portable.active(),
     }
-    print(f"{claim_id}: {status}")
-    for k, v in record["checks"].items():
-        print(f"  check {k}: {'holds' if v else 'fails'}")
+    print(f"{claim_id}: {verdict.status}" + (f" ({verdict.reason})" if verdict.reason else ""))
+    for k, c in record["checks"].items():
+        print(f"  {c['kind']} {k}: {'holds' if c['passed'] else 'fails'} "
+              f"({_fmt(c['value'], digits)} {c['op']} {_fmt(c['threshold'], digits)}, margin {_fmt(c['margin'], digits)})")
     for k, v in record["measured"].items():
         print(f"  {k} = {_fmt(v, digits)}")
     for name, c in record["controls"].items():
-        outcome = "passed the check" if c["passed_check"] else "failed the check"
-        print(f"  control {name} ({c['expected']} expected): {outcome}")
+        outcome = ("passed every evidence check" if c["passed_check"]
+                   else "failed " + ", ".join(c["failed_evidence"]))
+        sane = "" if c["sanity_passed"] else "; fails a sanity check"
+        print(f"  control {name} ({c['kind']}, {c['expected']} expected): {outcome}{sane}")
         for k, v in c["measured"].items():
             print(f"    {k} = {_fmt(v, digits)}")
-    glue("status", status)
+    glue("status", verdict.status)
     for k, v in record["measured"].items():
         glue(k, v)
     for name, c in record["controls"].items():
