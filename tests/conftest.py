@@ -43,6 +43,15 @@ def cli(*args, cwd):
                           timeout=300)
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Each device present: ``cpu`` always, ``cuda`` where a GPU is."""
+    return request.param
+
+
 @pytest.fixture
 def project(tmp_path):
     """A minimal project (notebooks/, book/, Snakefile) holding only the throwaway notebook Z1."""

@@ -155,3 +155,18 @@ def test_measure_rejects_a_bad_tolerance():
 def test_is_timing_names_only_machine_speed():
     assert repro.is_timing("cgnn_seconds_per_set") and repro.is_timing("speedup")
     assert not repro.is_timing("accuracy")
+
+
+def test_to_numpy_leaves_torch_from_any_device_with_its_dtype(device):
+    x = torch.arange(3, dtype=torch.float32, device=device, requires_grad=True) * 2
+    out = repro.to_numpy(x)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(repro.to_numpy([1, 2]), [1, 2])
+
+
+def test_a_cpu_only_page_refuses_cuda_in_one_line():
+    with pytest.raises(ValueError, match=r"runs on the CPU only \(numpy\): run it with device='cpu'"):
+        repro.setup(0, device="cuda", cpu_only="numpy")
+    with pytest.raises(ValueError, match="device must be"):
+        repro.setup(0, device="tpu")

@@ -30,8 +30,8 @@ import torch
 from dltheory import portable
 
 __all__ = ["STATUSES", "KINDS", "CONTROL_KINDS", "Session", "Measured", "Check", "Control", "Verdict", "setup",
-           "derive_seed", "measure", "evidence", "sanity", "control", "grade", "record_claim", "significant", "glue",
-           "is_timing"]
+           "derive_seed", "to_numpy", "measure", "evidence", "sanity", "control", "grade", "record_claim", "significant",
+           "glue", "is_timing"]
 
 STATUSES = ("reproduced", "partially reproduced", "undecided at this size", "not reproduced", "out of reach")
 KINDS = ("evidence", "sanity")
@@ -42,6 +42,7 @@ _ID = re.compile(r"^[A-Z][0-9]+$")
 _TIMING = re.compile(r"seconds|speedup")
 _started: float | None = None
 _started_cpu: float | None = None
+_devices: tuple[str, ...] = ("cpu", "cuda")
 
 
 def derive_seed(seed: int, name: str, index: int = 0) -> int:
@@ -180,15 +181,22 @@ class Verdict(NamedTuple):
     reason: str | None = None
 
 
-def setup(seed: int, *, device: str = "cpu") -> Session:
+def setup(seed: int, *, device: str = "cpu", cpu_only: str | None = None) -> Session:
     """Seed python, numpy and torch, use one thread and deterministic algorithms, and start the clock.
 
     ``device`` is ``"cpu"`` or ``"cuda"``. Pages are published on the CPU with one thread under portable numerics
-    (:mod:`dltheory.portable`); elsewhere they run the same, but the last digits may differ, and this warns.
+    (:mod:`dltheory.portable`); elsewhere they run the same, but the last digits may differ, and this warns. A page
+    that computes on the CPU by nature (numpy, scipy, POT) passes ``cpu_only`` (why), and then refuses ``cuda``
+    with a one-line error instead of ignoring it; its record says so.
     """
-    global _started, _started_cpu
+    global _started, _started_cpu, _devices
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if cpu_only and device != "cpu":
+        raise ValueError(f"this page runs on the CPU only ({cpu_only}): run it with device='cpu'")
+    _devices = ("cpu",) if cpu_only else ("cpu", "cuda")
     _started = time.perf_counter()
     _started_cpu = time.process_time()
     dev = torch.device(device)
@@ -208,6 +216,14 @@ def setup(seed: int, *, device: str = "cpu") -> Session:
                       "last digits may differ from the published page (use the Jupyter kernel 'dltheory')",
                       RuntimeWarning, stacklevel=2)
     return Session(np.random.default_rng(seed), torch.Generator(device=dev).manual_seed(seed), dev, ok, seed)
+
+
+def to_numpy(x) -> np.ndarray:
+    """The one way out of torch: a tensor on any device (or an array, or a number) as a numpy array on the CPU,
+    detached, with its dtype."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
 
 
 def significant(x: float, digits: int = 4) -> float | int:
@@ -374,6 +390,7 @@ def record_claim(claim_id: str, *, title: str, status: Verdict | str, criterion:
         # CPU time of the kernel since setup: the budget's measure on a machine shared with other work
         "cpu_seconds": round(time.process_time() - _started_cpu, 1) if _started_cpu is not None else None,
         "portable_numerics": portable.active(),
+        "devices": list(_devices),
     }
     print(f"{claim_id}: {verdict.status}" + (f" ({verdict.reason})" if verdict.reason else ""))
     for k, c in record["checks"].items():
