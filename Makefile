@@ -1,7 +1,10 @@
-# make book: install, execute stale notebooks (Snakemake + papermill), regenerate the generated pages, build the HTML.
+# make book [SCALE=smoke|paper]: install, execute stale notebooks (Snakemake + papermill), regenerate the generated
+#            pages, build the HTML; with SCALE, every page at that scale into _build/scaled/SCALE/ (book/ untouched).
+# make serve: preview the built site at http://localhost:8000.
 # make test: install, build the HTML, then unit, pipeline and browser tests, the stale check, and nbval over every
 #            executed notebook in the portable kernel.
-# make crosscheck [CPUS="Haswell-v4 EPYC-Rome"] [PAGES="F2 Y3"]: nbval replay on emulated CPUs (qemu-user).
+# make crosscheck [CPUS="Haswell-v4 EPYC-Rome"] [PAGES="F2 Y3"] [SCALE=smoke]: nbval replay on emulated CPUs
+#            (qemu-user) of the published pages, or, with SCALE, of each page executed natively at that scale.
 # make verify [PAGES=...] [SEEDS="1 2"]: re-execute claims into _build/verify and compare their records.
 # make robustness: every claim at 3 seeds other than its published one -> book/_robustness, book/robustness.md.
 PYTHON ?= python3
@@ -14,12 +17,19 @@ NBVAL  := --nbval --nbval-kernel-name dltheory --nbval-sanitize-with tests/nbval
 CPUS   ?= Haswell-v4 EPYC-Rome
 PAGES  ?=
 SEEDS  ?=
+SCALE  ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test install execute status html unit nbval stale crosscheck verify robustness clean
+.PHONY: book test install execute status html serve unit nbval stale crosscheck verify robustness clean
 
+ifeq ($(SCALE),)
 book: execute html
 	@echo "The book is at $(abspath _build/html/index.html)"
+else
+# a run at another scale lands in _build/scaled/$(SCALE)/ with its own status page; book/ is never touched
+book: execute
+	@echo "The $(SCALE) run is at $(abspath _build/scaled/$(SCALE))/status.md"
+endif
 
 test: install html unit stale nbval
 
@@ -36,24 +46,27 @@ $(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py
 	$(BIN)/python -m dltheory kernels >/dev/null
 	touch $@
 
-# Content decides what is stale (claim-record hashes vs sources and src/dltheory); Snakemake runs just those.
+# Content decides what is stale (claim-record hashes vs sources and src/dltheory; the workflow syncs its stamps
+# first); Snakemake runs just those. SCALE=smoke|paper runs every page at that scale into _build/scaled/SCALE/.
 execute: install
-	$(BIN)/python -m dltheory sync
-	$(BIN)/snakemake --cores $(CORES) --quiet rules --keep-going
-	$(BIN)/python -m dltheory status
+	$(BIN)/snakemake --profile profiles/local --cores $(CORES) --quiet rules $(if $(SCALE),--config scale=$(SCALE))
+	$(BIN)/python -m dltheory status $(if $(SCALE),--scale $(SCALE))
 
 status: install
 	$(BIN)/python -m dltheory status
 
-# MathJax 3 served from the book itself, so math renders with no network (installed by the build, not committed)
+# MathJax 3.2.2 served from the book itself, so math renders with no network: copied from the pinned pip package
+# sphinx-mathjax-offline (its es5 build and fonts), so the build needs only Python, pip and make
 MATHJAX := _build/mathjax-extra/mathjax/tex-mml-chtml.js
-$(MATHJAX):
-	npm install --no-save --no-audit --no-fund --silent --prefix _build/npm mathjax@3.2.2
+$(MATHJAX): $(STAMP)
 	mkdir -p $(dir $@)
-	cp -r _build/npm/node_modules/mathjax/es5/. $(dir $@)
+	$(BIN)/python -c "import shutil, sysconfig; shutil.copytree(sysconfig.get_paths()['purelib'] + '/sphinx-mathjax-offline/static/mathjax', '$(dir $@)', dirs_exist_ok=True)"
 
 html: install $(MATHJAX)
 	$(BIN)/jupyter-book build book --config $(abspath _config.yml) --toc $(abspath book/_toc.yml) --path-output . -W -n --keep-going
+
+serve: html
+	$(BIN)/python -m http.server --directory _build/html 8000
 
 unit: install
 	$(BIN)/python -m pytest -q -rs tests
@@ -66,7 +79,7 @@ nbval: install
 	ls book/*/*.ipynb | xargs -P $(CORES) -n 1 $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL)
 
 crosscheck: install
-	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c)) --jobs $(CORES)
+	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c)) --jobs $(CORES) $(if $(SCALE),--scale $(SCALE))
 
 verify: install
 	$(BIN)/python -m dltheory verify $(PAGES) $(foreach s,$(SEEDS),--seed $(s))

@@ -312,3 +312,17 @@ def test_a_page_depends_on_the_modules_it_imports_and_no_others():
     deps = {p.name for p in records.dependencies(ROOT, t3)}
     assert {"repro.py", "portable.py", "__init__.py"} <= deps and "fisher.py" not in deps
     assert "fisher.py" in {p.name for p in records.dependencies(ROOT, k1)}
+
+
+def test_code_behind_links_a_decorated_function_to_its_own_source():
+    # interpret's torch.no_grad functions once resolved to torch's wrapper in site-packages
+    import inspect
+
+    from dltheory import interpret
+
+    where = pages.code_behind(ROOT, ROOT / "notebooks" / "mining" / "m2-mean-field-inverse.py")
+    assert where and all(w["file"].startswith("src/dltheory/") for w in where.values()), where
+    for name, w in where.items():
+        if name.startswith("interpret."):
+            obj = inspect.unwrap(getattr(interpret, name.split(".", 1)[1]))
+            assert w["line"] == inspect.getsourcelines(obj)[1]

@@ -1,8 +1,8 @@
 """``python -m dltheory``: run one notebook, regenerate the generated pages, check and verify the book.
 
-    python -m dltheory run Y2 [-p NAME VALUE ...] [--out DIR]
+    python -m dltheory run Y2 [-p NAME VALUE ...] [--out DIR] [--scale smoke|published|paper]
     python -m dltheory verify [ID ...] [--seed N ...]
-    python -m dltheory crosscheck [ID ...] [--cpu MODEL ...] [--jobs N]
+    python -m dltheory crosscheck [ID ...] [--cpu MODEL ...] [--jobs N] [--scale smoke]
     python -m dltheory robustness [ID ...] [--count 3]
     python -m dltheory list | status | stale [--package] | sync | kernels [--cpu MODEL ...]
 """
@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="claim id, e.g. Y2")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     run.add_argument("--out", type=Path, help="write the notebook and claim record here; book/ stays as is")
+    run.add_argument("--scale", choices=layout.SCALES,
+                     help="the catalogue's parameters for this scale; lands in _build/scaled/SCALE/, never in book/")
     ver = sub.add_parser("verify", help="re-execute claims into a scratch folder and compare with their records")
     ver.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
     ver.add_argument("--seed", type=int, action="append", help="run at this seed instead of the published one")
@@ -39,11 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--cpu", action="append", help=f"QEMU CPU model (default: {' '.join(CPUS)})")
     cc.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="replays at once, one per CPU model and page (default: the number of cores)")
+    cc.add_argument("--scale", choices=layout.SCALES,
+                    help="execute each page natively at this scale, then replay that run on the emulated CPUs")
     rb = sub.add_parser("robustness", help="run claims at other seeds into book/_robustness, regenerate the page")
     rb.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
     rb.add_argument("--count", type=int, default=3, help="seeds other than the published one")
     sub.add_parser("list", help="the claim ids and their sources")
-    sub.add_parser("status", help="regenerate the status, robustness and report tables from the claim records")
+    stp = sub.add_parser("status", help="regenerate the status, robustness and report tables from the claim records")
+    stp.add_argument("--scale", choices=layout.SCALES, help="write _build/scaled/SCALE/status.md from the runs there")
     st = sub.add_parser("stale", help="exit 1 if a published page is out of date with its source")
     st.add_argument("--package", action="store_true", help="also when src/dltheory changed since execution")
     sub.add_parser("sync", help="mark current pages done for Snakemake; print the stale sources")
@@ -57,20 +62,35 @@ def _pages_of(root: Path, ids: list[str]) -> list[Path]:
     return [layout.published_path(root, s) for s in found]
 
 
-def crosscheck(root: Path, ids: list[str], cpus: list[str], jobs: int) -> int:
+def _smoke_pages(root: Path, ids: list[str], scale: str, jobs: int) -> list[Path]:
+    """Execute the pages of ``ids`` natively at ``scale`` under ``_build/crosscheck/<scale>/``, ``jobs`` at once;
+    the executed notebooks (the baselines the emulated CPUs must replay digit for digit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dltheory.pipeline.runner import execute
+
+    names = [layout.claim_id(s) for s in ([layout.find_source(root, i) for i in ids] if ids else layout.sources(root))]
+    base = root / "_build" / "crosscheck" / scale / "native"
+    print(f"executing {len(names)} page(s) natively at the {scale} scale into {base.relative_to(root)}", flush=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return [nb for nb, _ in pool.map(lambda cid: execute(root, cid, [], out=base / cid, scale=scale), names)]
+
+
+def crosscheck(root: Path, ids: list[str], cpus: list[str], jobs: int, scale: str | None = None) -> int:
     """nbval replay of the pages of ``ids`` in kernels on each emulated CPU, one pytest per CPU model and page,
     ``jobs`` at once (emulation is slow, so a machine with many cores runs the whole book in the time of its
-    slowest page); exit code."""
+    slowest page); exit code. With ``scale`` (e.g. ``smoke``), each page is first executed natively at that scale
+    and the emulated CPUs replay that run instead of the published page: every code path in minutes."""
     from concurrent.futures import ThreadPoolExecutor
 
     if portable.qemu() is None:
         raise BadInput("qemu-x86_64 not found: install Debian's qemu-user package")
-    targets = _pages_of(root, ids)
+    targets = _smoke_pages(root, ids, scale, jobs) if scale else _pages_of(root, ids)
     for cpu in cpus:
         portable.install_kernel(cpu)
 
     def replay(cpu: str, page: Path) -> tuple[str, Path, int, str]:
-        log = root / "_build" / "crosscheck" / cpu / f"{page.stem}.log"
+        log = root / "_build" / "crosscheck" / (scale or "published") / cpu / f"{page.stem}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
                "--nbval-kernel-name", portable.kernel_name(cpu), "--nbval-sanitize-with",
@@ -111,14 +131,23 @@ def robustness(root: Path, ids: list[str], count: int) -> int:
     return 0
 
 
+def _write_scaled_status(root: Path, scale: str) -> Path:
+    path = layout.scaled_root(root, scale) / "status.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records.write_atomic(path, pages.scaled_status_page(root, scale))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         root = layout.project_root()
         if args.command == "run":
-            nb, rec = execute(root, args.name, args.parameter, out=args.out)
-            if args.out is None:
+            nb, rec = execute(root, args.name, args.parameter, out=args.out, scale=args.scale)
+            if args.out is None and args.scale is None:
                 pages.write_pages(root)
+            elif args.out is None:
+                _write_scaled_status(root, args.scale)
             print(f"wrote {os.path.relpath(nb)} and {os.path.relpath(rec)}")
         elif args.command == "verify":
             outcomes = verify.verify(root, args.ids, args.seed, args.scratch.resolve(),
@@ -126,14 +155,14 @@ def main(argv: list[str] | None = None) -> int:
             print(verify.table(outcomes))
             return 0 if all(o.ok for o in outcomes) else 1
         elif args.command == "crosscheck":
-            return crosscheck(root, args.ids, args.cpu or list(CPUS), args.jobs)
+            return crosscheck(root, args.ids, args.cpu or list(CPUS), args.jobs, args.scale)
         elif args.command == "robustness":
             return robustness(root, args.ids, args.count)
         elif args.command == "list":
             for s in layout.sources(root):
                 print(f"{layout.claim_id(s)}\t{s.relative_to(root)}")
         elif args.command == "status":
-            print(f"wrote {pages.write_pages(root)}")
+            print(f"wrote {_write_scaled_status(root, args.scale) if args.scale else pages.write_pages(root)}")
         elif args.command == "stale":
             problems = records.stale(root, package=args.package)
             for p in problems:

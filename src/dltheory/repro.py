@@ -330,7 +330,7 @@ def record_claim(claim_id: str, *, title: str, status: Verdict | str, criterion:
 
     Parameters
     ----------
-    claim_id : the id in CLAIMS.md, e.g. ``"Y2"``.
+    claim_id : the id in the catalogue (``book/claims.yml``), e.g. ``"Y2"``.
     title : one line naming the result.
     status : the :class:`Verdict` of :func:`grade` on these checks (never a status set by hand), or
         ``"out of reach"`` for a claim that cannot be tested here.

@@ -8,7 +8,9 @@ from pathlib import Path
 from dltheory.pipeline import BadInput
 
 __all__ = ["project_root", "sources", "claim_id", "find_source", "published_path", "record_path", "stamp_path",
-           "catalogue"]
+           "catalogue", "SCALES", "scale_of", "scaled_root"]
+
+SCALES = ("smoke", "published", "paper")
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -59,3 +61,22 @@ def catalogue(root: Path) -> dict:
     import yaml
 
     return yaml.safe_load((root / "book" / "claims.yml").read_text())
+
+
+def scale_of(root: Path, cid: str, scale: str) -> dict:
+    """What the catalogue declares for claim ``cid`` at ``scale``: ``{"parameters": {...}, "runtime_min": ...,
+    "mem_mb": ..., "gpus": ...}``. ``published`` is the notebook's own defaults; ``smoke`` (a few seconds, every
+    code path) and ``paper`` (the papers' own sizes where known) override some of them."""
+    if scale not in SCALES:
+        raise BadInput(f"unknown scale {scale!r} (known: {', '.join(SCALES)})")
+    entry = catalogue(root)["claims"].get(cid, {})
+    declared = dict(entry.get("scales", {}).get(scale, {}))
+    if scale != "published" and not declared:
+        raise BadInput(f"{cid} declares no {scale!r} scale in book/claims.yml")
+    declared.setdefault("parameters", {})
+    return declared
+
+
+def scaled_root(root: Path, scale: str) -> Path:
+    """Where a run at ``scale`` lands (never ``book/``): ``_build/scaled/<scale>/``."""
+    return root / "_build" / "scaled" / scale

@@ -21,7 +21,7 @@ import yaml
 
 from dltheory import portable
 from dltheory.pipeline import CellFailed
-from dltheory.pipeline.layout import claim_id, find_source, published_path, record_path
+from dltheory.pipeline.layout import claim_id, find_source, published_path, record_path, scale_of, scaled_root
 from dltheory.pipeline.pages import code_behind_markdown, provenance_markdown
 from dltheory.pipeline.parameters import coerce_parameters, read_notebook, read_parameters
 from dltheory.pipeline.records import package_sha256, sha256
@@ -39,6 +39,35 @@ def machine() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def git_state(root: Path, paths: list[Path]) -> tuple[str | None, list[str]]:
+    """The commit checked out at ``root`` (None outside a git checkout) and which of ``paths`` (files or folders)
+    hold changes not in it: what a page's record needs to name exactly the code that ran."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *map(str, paths)], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None, []
+    return head.stdout.strip(), sorted({ln[3:].strip() for ln in dirty.stdout.splitlines() if ln.strip()})
+
+
+def install_cell(root: Path):
+    """The code cell a fresh kernel (Colab, a laptop without the package) runs first: it installs the package this
+    page imports from the repository named in ``_config.yml``, and does nothing where the package is present. Not
+    part of the computation: nbval skips it and the rendered page hides it."""
+    import nbformat
+
+    from dltheory.pipeline.pages import repository
+
+    url, branch = repository(root)
+    if not url:
+        return None
+    source = ("# Colab or a fresh kernel: install the package this page imports (does nothing where it is present)\n"
+              "try:\n    import dltheory\nexcept ImportError:\n"
+              f"    %pip install --quiet \"dltheory[peers] @ git+{url}@{branch}\"")
+    return nbformat.v4.new_code_cell(source, metadata={"tags": ["install", "remove-cell", "nbval-skip"]})
 
 
 def _clean(nb) -> None:
@@ -79,8 +108,11 @@ def _complete(record: dict, *, params: dict, dest_nb: Path, source: Path, root: 
         torch_version = version("torch")
     except PackageNotFoundError:
         torch_version = "absent"
+    commit, uncommitted = git_state(root, [source, root / "src" / "dltheory"])
     return {
         **record,
+        "commit": commit,
+        "uncommitted": uncommitted,
         "seed": params.get("seed"),
         "parameters": params,
         "notebook": str(rel),
@@ -97,7 +129,7 @@ def _complete(record: dict, *, params: dict, dest_nb: Path, source: Path, root: 
 
 
 def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out: Path | None = None,
-            cpu: str | None = None) -> tuple[Path, Path]:
+            cpu: str | None = None, scale: str | None = None) -> tuple[Path, Path]:
     """Execute one notebook and publish it atomically with its claim record.
 
     Parameters
@@ -109,6 +141,9 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
         fails there, the executed notebook is kept as ``<page>.failed.ipynb`` and a claim record written before
         the failure (a check's ``assert`` after ``record_claim``) is kept too, with the failure in ``"failed"``.
     cpu : execute on an emulated CPU (a ``qemu-x86_64 -cpu`` model) instead of this one.
+    scale : ``smoke``, ``published`` or ``paper`` (:func:`layout.scale_of`): its parameters, then ``overrides``.
+        Without ``out`` the run lands in ``_build/scaled/<scale>/<part>/`` and its record in
+        ``_build/scaled/<scale>/_claims/``; ``book/`` is never touched.
 
     Returns
     -------
@@ -119,9 +154,18 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
     source = find_source(root, name)
     cid = claim_id(source)
     defaults = read_parameters(source)
-    params = {**defaults, **coerce_parameters(cid, defaults, list(overrides))}
-    dest_nb = (Path(out) / source.with_suffix(".ipynb").name) if out else published_path(root, source)
-    dest_rec = Path(out) / f"{cid}.json" if out else record_path(root, cid)
+    scaled = {}
+    if scale is not None:
+        declared = scale_of(root, cid, scale)["parameters"]
+        scaled = coerce_parameters(cid, defaults, [(k, repr(v) if isinstance(v, list | tuple | dict) else str(v))
+                                                   for k, v in declared.items()])
+    params = {**defaults, **scaled, **coerce_parameters(cid, defaults, list(overrides))}
+    if out is None and scale is not None:
+        dest_nb = scaled_root(root, scale) / source.parent.name / source.with_suffix(".ipynb").name
+        dest_rec = scaled_root(root, scale) / "_claims" / f"{cid}.json"
+    else:
+        dest_nb = (Path(out) / source.with_suffix(".ipynb").name) if out else published_path(root, source)
+        dest_rec = Path(out) / f"{cid}.json" if out else record_path(root, cid)
     for d in (dest_nb.parent, dest_rec.parent):
         d.mkdir(parents=True, exist_ok=True)
     portable.install_kernel(cpu)
@@ -165,13 +209,17 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
             raise CellFailed(f"{rel_source} recorded claim {record['id']!r}, expected {cid!r}")
         record = _complete(record, params=params, dest_nb=dest_nb, source=source, root=root, wall=wall,
                            kernel=kernel)
+        record["scale"] = scale or "published"
         nb = nbformat.read(run_nb, as_version=4)
         _clean(nb)
         # papermill records its temporary paths; keep the project-relative source and page instead
         nb.metadata.setdefault("papermill", {}).update(input_path=record["source"], output_path=record["notebook"])
         nb.cells.insert(1, nbformat.v4.new_markdown_cell(provenance_markdown(record, dest_nb, root),
                                                          metadata={"tags": ["provenance"]}))
-        nb.cells.append(nbformat.v4.new_markdown_cell(code_behind_markdown(root, source),
+        cell = install_cell(root)
+        if cell is not None:
+            nb.cells.insert(2, cell)
+        nb.cells.append(nbformat.v4.new_markdown_cell(code_behind_markdown(root, source, record),
                                                       metadata={"tags": ["code-behind"]}))
         nbformat.write(nb, run_nb)
         tmp_rec.write_text(json.dumps(record, indent=2) + "\n")
