@@ -24,7 +24,7 @@ from dltheory.pipeline import CellFailed
 from dltheory.pipeline.layout import claim_id, find_source, published_path, record_path, scale_of, scaled_root
 from dltheory.pipeline.pages import code_behind_markdown, provenance_markdown
 from dltheory.pipeline.parameters import coerce_parameters, read_notebook, read_parameters
-from dltheory.pipeline.records import package_sha256, sha256
+from dltheory.pipeline.records import dependencies, package_sha256, sha256
 from dltheory.repro import CLAIMS_DIR_ENV
 
 __all__ = ["execute", "machine"]
@@ -108,7 +108,7 @@ def _complete(record: dict, *, params: dict, dest_nb: Path, source: Path, root: 
         torch_version = version("torch")
     except PackageNotFoundError:
         torch_version = "absent"
-    commit, uncommitted = git_state(root, [source, root / "src" / "dltheory"])
+    commit, uncommitted = git_state(root, [source, *dependencies(root, source)])
     return {
         **record,
         "commit": commit,
