@@ -326,3 +326,17 @@ def test_code_behind_links_a_decorated_function_to_its_own_source():
         if name.startswith("interpret."):
             obj = inspect.unwrap(getattr(interpret, name.split(".", 1)[1]))
             assert w["line"] == inspect.getsourcelines(obj)[1]
+
+
+@pytest.mark.parametrize("command", [["list"], ["stale"], ["status"]])
+def test_commands_that_compute_nothing_never_load_torch(command, tmp_path):
+    code = ("import sys\nfrom dltheory.cli import main\nmain(%r)\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n" % (command,))
+    if command == ["status"]:  # write the pages into a copy, not the book
+        shutil.copytree(ROOT / "book", tmp_path / "book")
+        shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+        cwd = tmp_path
+    else:
+        cwd = ROOT
+    r = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr

@@ -28,18 +28,16 @@ import numpy as np
 import torch
 
 from dltheory import portable
+from dltheory.verdicts import CLAIMS_DIR_ENV, STATUSES, is_timing
 
 __all__ = ["STATUSES", "KINDS", "CONTROL_KINDS", "Session", "Measured", "Check", "Control", "Verdict", "setup",
            "derive_seed", "to_numpy", "measure", "evidence", "sanity", "control", "grade", "record_claim", "significant",
            "glue", "is_timing"]
 
-STATUSES = ("reproduced", "partially reproduced", "undecided at this size", "not reproduced", "out of reach")
 KINDS = ("evidence", "sanity")
 CONTROL_KINDS = ("near miss", "far")
 _OPS = {">=": lambda m: m >= 0, ">": lambda m: m > 0, "<=": lambda m: m >= 0, "<": lambda m: m > 0}
-CLAIMS_DIR_ENV = "DLTHEORY_CLAIMS_DIR"
 _ID = re.compile(r"^[A-Z][0-9]+$")
-_TIMING = re.compile(r"seconds|speedup")
 _started: float | None = None
 _started_cpu: float | None = None
 _devices: tuple[str, ...] = ("cpu", "cuda")
@@ -289,11 +287,6 @@ def grade(checks: Mapping[str, Check], *, cap: str | None = None, reason: str | 
     if undecided is not None and status != "reproduced":
         status, cap, reason = "undecided at this size", None, undecided
     return Verdict(status, cap, reason)
-
-
-def is_timing(name: str) -> bool:
-    """Figures that measure the machine's speed (``seconds``, ``speedup`` in the name): recorded, never compared."""
-    return bool(_TIMING.search(name))
 
 
 def glue(name: str, value) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from dltheory.pipeline import PipelineError
 from dltheory.pipeline.layout import catalogue, claim_id, published_path, sources
 from dltheory.pipeline.records import records, write_atomic
-from dltheory.repro import STATUSES, is_timing
+from dltheory.verdicts import STATUSES, is_timing
 
 __all__ = ["provenance_markdown", "code_behind", "code_behind_markdown", "status_page", "catalogue_page", "scaled_status_page", "forest_svg", "margin_spread", "robustness_page",
            "generated_pages", "write_pages", "TABLE_START", "TABLE_END"]

@@ -25,7 +25,7 @@ from dltheory.pipeline.layout import claim_id, find_source, published_path, reco
 from dltheory.pipeline.pages import code_behind_markdown, provenance_markdown
 from dltheory.pipeline.parameters import coerce_parameters, read_notebook, read_parameters
 from dltheory.pipeline.records import dependencies, package_sha256, sha256
-from dltheory.repro import CLAIMS_DIR_ENV
+from dltheory.verdicts import CLAIMS_DIR_ENV
 
 __all__ = ["execute", "machine"]
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from dltheory.pipeline import CellFailed
 from dltheory.pipeline.layout import claim_id, find_source, record_path
 from dltheory.pipeline.records import published_ids, read_record
-from dltheory.repro import is_timing
+from dltheory.verdicts import is_timing
 
 __all__ = ["Outcome", "compare", "verify", "table", "other_seeds"]
 
