@@ -4,6 +4,7 @@
     python -m dltheory verify [ID ...] [--seed N ...]
     python -m dltheory crosscheck [ID ...] [--cpu MODEL ...] [--jobs N] [--scale smoke]
     python -m dltheory robustness [ID ...] [--count 3]
+    python -m dltheory new ID --part PART --title TITLE
     python -m dltheory list | status | stale [--package] | sync | kernels [--cpu MODEL ...]
 """
 
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     rb = sub.add_parser("robustness", help="run claims at other seeds into book/_robustness, regenerate the page")
     rb.add_argument("ids", nargs="*", help="claim ids (default: every published claim)")
     rb.add_argument("--count", type=int, default=3, help="seeds other than the published one")
+    new = sub.add_parser("new", help="scaffold a result page from the template; register it in the catalogue and toc")
+    new.add_argument("id", help="the new claim's id, e.g. K5")
+    new.add_argument("--part", required=True, help="the report part, e.g. geometry")
+    new.add_argument("--title", required=True, help="the result in a few words")
+    new.add_argument("--slug", help="the file name after the id (default: from the title)")
     sub.add_parser("list", help="the claim ids and their sources")
     stp = sub.add_parser("status", help="regenerate the status, robustness and report tables from the claim records")
     stp.add_argument("--scale", choices=layout.SCALES, help="write _build/scaled/SCALE/status.md from the runs there")
@@ -158,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             return crosscheck(root, args.ids, args.cpu or list(CPUS), args.jobs, args.scale)
         elif args.command == "robustness":
             return robustness(root, args.ids, args.count)
+        elif args.command == "new":
+            from dltheory.pipeline.scaffold import new_page
+
+            made = new_page(root, args.id, args.part, args.title, args.slug)
+            print(f"wrote {made.relative_to(root)}; registered {args.id} in book/claims.yml and book/_toc.yml; "
+                  f"next: python -m dltheory run {args.id}")
         elif args.command == "list":
             for s in layout.sources(root):
                 print(f"{layout.claim_id(s)}\t{s.relative_to(root)}")

@@ -60,7 +60,9 @@ def catalogue(root: Path) -> dict:
     """``book/claims.yml``: every claim's part and title, and every part's report number and title."""
     import yaml
 
-    return yaml.safe_load((root / "book" / "claims.yml").read_text())
+    cat = yaml.safe_load((root / "book" / "claims.yml").read_text())
+    cat["claims"] = cat.get("claims") or {}  # a project with no claim yet
+    return cat
 
 
 def scale_of(root: Path, cid: str, scale: str) -> dict:
