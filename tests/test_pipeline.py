@@ -103,7 +103,7 @@ def test_no_change_rebuild_executes_nothing(project):
     r = subprocess.run([snakemake, "--cores", "1", "--dry-run"], cwd=project, capture_output=True, text=True)
     assert "Nothing to be done" in r.stdout + r.stderr
     pkg = project / "src" / "dltheory"
-    for name in ("__init__.py", "repro.py", "portable.py"):  # the modules Z1 imports, as they ran
+    for name in ("__init__.py", "repro.py", "portable.py", "verdicts.py"):  # the modules Z1 imports, as they ran
         shutil.copy2(ROOT / "src" / "dltheory" / name, pkg / name)
     assert cli("sync", cwd=project).stdout == ""  # the same code: still current
     (pkg / "new.py").write_text("x = 1\n")  # a module Z1 does not import
@@ -340,3 +340,63 @@ def test_commands_that_compute_nothing_never_load_torch(command, tmp_path):
         cwd = ROOT
     r = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def _dry_run(cwd, *args):
+    snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    r = subprocess.run([snakemake, "-n", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return r.stdout + r.stderr
+
+
+def test_a_fresh_clone_executes_nothing_locally_or_on_slurm(tmp_path):
+    # the workflow syncs its stamps with content, so a clone of the committed book has nothing to run
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    for profile in ("profiles/local", "profiles/slurm"):
+        assert "Nothing to be done" in _dry_run(clone, "--profile", profile), profile
+
+
+def test_a_scaled_run_plans_every_page_with_its_resources_and_leaves_the_book_alone():
+    out = _dry_run(ROOT, "--profile", "profiles/slurm", "--config", "scale=smoke")
+    n = len(layout.sources(ROOT))
+    assert re.search(rf"^execute\s+{n}$", out, re.M), out[-1500:]
+    assert "--scale smoke" in out or "_build/scaled/smoke/stamps" in out
+    assert "book/" not in "".join(ln for ln in out.splitlines() if "output:" in ln)
+    gpu = _dry_run(ROOT, "--profile", "profiles/slurm", "--config", "scale=smoke", "device=cuda")
+    assert "gpu=1" in gpu.replace(" ", ""), "a GPU run asks SLURM for a GPU per page"
+
+
+def test_every_scale_names_real_parameters():
+    # the smoke and paper scales of the catalogue set only parameters the notebook has, with the right types
+    cat = layout.catalogue(ROOT)["claims"]
+    for source in layout.sources(ROOT):
+        cid = layout.claim_id(source)
+        defaults = parameters.read_parameters(source)
+        for scale, declared in cat[cid].get("scales", {}).items():
+            assert scale in ("smoke", "paper"), (cid, scale)
+            for name, value in declared.get("parameters", {}).items():
+                assert name in defaults, f"{cid} {scale}: no parameter {name!r}"
+                assert isinstance(value, type(defaults[name])) or (type(defaults[name]) is float
+                                                                    and isinstance(value, int)), (cid, scale, name)
+
+
+def test_a_page_runs_with_the_package_installed_outside_the_checkout(tmp_path):
+    # a non-editable install elsewhere (as in a conda environment or a venv outside the checkout): the page runs,
+    # imports the installed copy, and its code links still name the repository's files, unwrapped
+    wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(ROOT)], check=True,
+                   capture_output=True)
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), *map(str, wheel_dir.glob("*.whl"))],
+                   check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    probe = subprocess.run([sys.executable, "-c", "import dltheory; print(dltheory.__file__)"], env=env,
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.startswith(str(site)), probe.stdout
+    r = subprocess.run([sys.executable, "-m", "dltheory", "run", "M2", "--out", str(tmp_path / "out")], cwd=ROOT,
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    nb = json.loads((tmp_path / "out" / "m2-mean-field-inverse.ipynb").read_text())
+    behind = "".join(nb["cells"][-1]["source"])
+    assert "src/dltheory/interpret.py" in behind and "site-packages" not in behind and "_contextlib" not in behind
