@@ -7,6 +7,7 @@
 #            (qemu-user) of the published pages, or, with SCALE, of each page executed natively at that scale.
 # make verify [PAGES=...] [SEEDS="1 2"]: re-execute claims into _build/verify and compare their records.
 # make robustness: every claim at 3 seeds other than its published one -> book/_robustness, book/robustness.md.
+# make bench: our kernels against their peers -> book/_bench/bench.json, book/performance.md (about 3 minutes).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
@@ -20,7 +21,7 @@ SEEDS  ?=
 SCALE  ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test install execute status html serve unit nbval stale crosscheck verify robustness clean
+.PHONY: book test install execute status html serve unit nbval stale crosscheck verify robustness bench clean
 
 ifeq ($(SCALE),)
 book: execute html
@@ -83,6 +84,10 @@ crosscheck: install
 
 verify: install
 	$(BIN)/python -m dltheory verify $(PAGES) $(foreach s,$(SEEDS),--seed $(s))
+
+# our kernels against their peers (POT, curvlinops, scikit-learn, a loop, the memory bandwidth) -> book/performance.md
+bench: install
+	$(BIN)/python -m dltheory bench
 
 robustness: install
 	$(BIN)/python -m dltheory robustness $(PAGES)

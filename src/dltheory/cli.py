@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--part", required=True, help="the report part, e.g. geometry")
     new.add_argument("--title", required=True, help="the result in a few words")
     new.add_argument("--slug", help="the file name after the id (default: from the title)")
+    bn = sub.add_parser("bench", help="our kernels against their peers -> book/_bench/bench.json, performance page")
+    bn.add_argument("--repeats", type=int, default=5, help="timed calls per kernel (median reported)")
     sub.add_parser("list", help="the claim ids and their sources")
     stp = sub.add_parser("status", help="regenerate the status, robustness and report tables from the claim records")
     stp.add_argument("--scale", choices=layout.SCALES, help="write _build/scaled/SCALE/status.md from the runs there")
@@ -171,6 +173,17 @@ def main(argv: list[str] | None = None) -> int:
             made = new_page(root, args.id, args.part, args.title, args.slug)
             print(f"wrote {made.relative_to(root)}; registered {args.id} in book/claims.yml and book/_toc.yml; "
                   f"next: python -m dltheory run {args.id}")
+        elif args.command == "bench":
+            if not portable.active():  # the pages' numerics: re-run this command in the portable environment
+                env = {**os.environ, **portable.KERNEL_ENV, "MPLBACKEND": "Agg"}  # one thread, as the pages
+                os.execve(sys.executable, [sys.executable, "-m", "dltheory", *(argv or sys.argv[1:])], env)
+            import torch
+
+            from dltheory.pipeline import bench
+
+            torch.set_num_threads(1)
+            print(f"wrote {bench.run(root, args.repeats)}")
+            print(f"wrote {pages.write_pages(root)}")
         elif args.command == "list":
             for s in layout.sources(root):
                 print(f"{layout.claim_id(s)}\t{s.relative_to(root)}")
