@@ -248,10 +248,10 @@ def _count(rec: dict, kind: str) -> str:
 
 
 def _near_misses(rec: dict) -> str:
-    these = [c for c in rec.get("controls", {}).values() if c.get("kind") == "near miss"]
+    these = [c for c in rec.get("controls", {}).values() if c.get("kind") == "near miss" and c["expected"] == "fail"]
     if not these:
         return "—"
-    failed = sum(not c["passed_check"] and c.get("sanity_passed", True) for c in these if c["expected"] == "fail")
+    failed = sum(not c["passed_check"] and c.get("sanity_passed", True) for c in these)
     return f"{failed}/{len(these)}"
 
 
@@ -316,9 +316,10 @@ _COLOURS = {"reproduced": "#009E73", "partially reproduced": "#E69F00", "undecid
             "not reproduced": "#D55E00", "out of reach": "#999999"}
 
 
-def forest_svg(root: Path) -> str:
+def forest_svg(root: Path, fmt: str = "svg") -> str | bytes:
     """The forest plot of every evidence check of every claim: its margin divided by its scale at the published
-    seed (dot), and the range over the published run and the runs at other seeds (bar), coloured by status."""
+    seed (dot), and the range over the published run and the runs at other seeds (bar), coloured by status.
+    SVG text by default (what the status page shows); ``fmt="png"`` gives bytes, to look at."""
     import io
 
     import matplotlib
@@ -347,9 +348,9 @@ def forest_svg(root: Path) -> str:
             if any(r[2] == status for r in rows):
                 ax.plot([], [], "o", color=colour, label=status)
         ax.plot([], [], "o", color="k", mfc="white", label="fragile: margin < spread")
-        ax.legend(loc="lower right", fontsize=7, frameon=True)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=7, frameon=False)
+        buf = io.BytesIO() if fmt == "png" else io.StringIO()
+        fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else {"Software": None})
         plt.close(fig)
     return buf.getvalue()
 
