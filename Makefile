@@ -21,7 +21,7 @@ SEEDS  ?=
 SCALE  ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test install execute status html serve unit nbval stale crosscheck verify robustness bench clean
+.PHONY: book test install execute status html serve unit smoke nbval stale crosscheck verify robustness bench clean
 
 ifeq ($(SCALE),)
 book: execute html
@@ -32,7 +32,11 @@ book: execute
 	@echo "The $(SCALE) run is at $(abspath _build/scaled/$(SCALE))/status.md"
 endif
 
-test: install html unit stale nbval
+# the unit tests and the smoke runs of every page go side by side (each is one thread), after the HTML the browser
+# tests read; then nbval replays the published pages, CORES at a time
+test: install html
+	$(MAKE) -j$(CORES) --no-print-directory unit smoke stale
+	$(MAKE) --no-print-directory nbval
 
 install: $(STAMP)
 
@@ -70,7 +74,11 @@ serve: html
 	$(BIN)/python -m http.server --directory _build/html 8000
 
 unit: install
-	$(BIN)/python -m pytest -q -rs tests
+	$(BIN)/python -m pytest -q -rs tests --ignore=tests/test_smoke.py
+
+# every page at the smoke scale on every device present (a few seconds each)
+smoke: install
+	$(BIN)/python -m pytest -q -rs tests/test_smoke.py
 
 stale: install
 	$(BIN)/python -m dltheory stale

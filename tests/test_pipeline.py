@@ -386,7 +386,10 @@ def test_a_page_runs_with_the_package_installed_outside_the_checkout(tmp_path):
     # imports the installed copy, and its code links still name the repository's files, unwrapped
     wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(ROOT)], check=True,
+    copy = tmp_path / "package"  # built from a copy: setuptools leaves build/ beside the sources it builds
+    shutil.copytree(ROOT / "src", copy / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(copy)], check=True,
                    capture_output=True)
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), *map(str, wheel_dir.glob("*.whl"))],
                    check=True, capture_output=True)
