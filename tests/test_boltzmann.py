@@ -401,3 +401,65 @@ def test_pretraining_stage_two_gains_half_and_a_scrambled_target_loses_the_guara
     scrambled = [bz.pretrain(v, 3, 2, steps=60, lr=0.05, init_scale=0.01, generator=g, scramble_target=True)
                  for _ in range(4)]
     assert any(r.stage2.layerwise < r.stage1.layerwise for r in scrambled)
+
+
+def test_dbn_start_has_the_first_rbm_marginal_on_the_middle_layer():
+    # B = A^T: P_B(h1) = P_A(h1), both marginals by a double loop over every (v, h1) and (h1, h2)
+    a = bz.random_rbm(4, 3, 1.3, field=0.6, generator=_gen(50))
+    b = bz.dbn_start(a)
+
+    def middle_marginal(weight):  # weight(x, h1) unnormalised -> P(h1)
+        m = torch.stack([torch.stack([weight(x, h) for x in _spins(4)]).sum() for h in _spins(3)])
+        return m / m.sum()
+
+    p_a = middle_marginal(lambda v, h: torch.exp(a.b @ v + a.c @ h + v @ a.W @ h))
+    p_b = middle_marginal(lambda h2, h: torch.exp(b.b @ h + b.c @ h2 + h @ b.W @ h2))
+    torch.testing.assert_close(p_b, p_a, rtol=1e-12, atol=1e-14)
+
+
+def test_stage_slacks_are_the_smallest_gaps_to_brute_force_likelihood():
+    # layerwise_slack and cluster_slack = min over patterns of (exact - bound), exact by a loop over every state
+    g = _gen(51)
+    a, b = bz.random_rbm(4, 3, 1.5, field=0.5, generator=g), bz.random_rbm(3, 2, 1.5, field=0.5, generator=g)
+    v = bz.spin_states(4)[[1, 6, 11, 14]]
+    brute, _ = _dbm_brute(bz.compose_dbm(a, b))
+    exact_ll = torch.stack([brute[tuple(x.tolist())] for x in v])
+    bound = bz.pretraining_bound(a, b, v)
+    stage = bz.evaluate(a, b, v)
+    np.testing.assert_allclose(stage.layerwise_slack, (exact_ll - bound.layerwise).min().item(), rtol=1e-10)
+    np.testing.assert_allclose(stage.cluster_slack, (exact_ll - bound.cluster).min().item(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(stage.exact, exact_ll.mean().item(), rtol=1e-12)
+    assert stage.bounds_hold and stage.layerwise_slack >= stage.cluster_slack >= 0
+
+
+def test_second_stage_from_the_dbn_start_gains_half_and_pretrain_composes_the_stages():
+    # the bound rises by half of B's gain from the DBN start too; pretrain == first_stage then second_stage from
+    # independent_start on the same stream
+    v = bz.spin_states(5)[::3]
+    kw = dict(steps=40, lr=0.05)
+    a0, a = bz.first_stage(v, 3, init_scale=0.01, generator=_gen(52), **kw)
+    run = bz.second_stage(a0, a, v, bz.dbn_start, **kw)
+    assert run.stage2.layerwise - run.stage1.layerwise == pytest.approx(run.second_gain / 2, abs=1e-9)
+    assert run.second.W.shape == (3, 5) and run.stage2.bounds_hold
+    g = _gen(53)
+    direct = bz.pretrain(v, 3, 2, init_scale=0.01, generator=_gen(53), **kw)
+    a0, a = bz.first_stage(v, 3, init_scale=0.01, generator=g, **kw)
+    composed = bz.second_stage(a0, a, v, lambda f: bz.independent_start(f, v, 2, init_scale=0.01, generator=g), **kw)
+    assert composed.stage2 == direct.stage2 and composed.untrained == direct.untrained
+
+
+def test_compare_routes_keeps_the_zero_start_runs():
+    # the *_zero fields are single runs from all-zero means, and the best of several starts is never worse
+    g = _gen(54)
+    for model in (_grbm(6, 5, 2.0, field=0.3, generator=g), bz.random_rbm(6, 5, 2.5, field=0.3, generator=g)):
+        r = bz.compare_routes(model, n_restarts=3, generator=g)
+        full, marg = bz.mean_field(model), bz.marginal_mean_field(model)
+        kept = full.mean_h if isinstance(model, bz.GaussianRBM) else full.mean_v
+        ex = bz.exact(model)
+        np.testing.assert_allclose([r.f_full_zero, r.f_marginal_zero], [full.free_energy.item(),
+                                                                        marg.free_energy.item()], rtol=1e-12)
+        np.testing.assert_allclose(r.f_constructive_zero, bz.marginal_mean_field(model, init=kept).free_energy.item(),
+                                   rtol=1e-12)
+        hidden_error = r.err_summed_marginal_zero if isinstance(model, bz.RBM) else r.err_kept_marginal_zero
+        np.testing.assert_allclose(hidden_error, (marg.mean_h - ex.mean_h).abs().mean().item(), rtol=1e-12)
+        assert r.f_full <= r.f_full_zero + 1e-12 and r.f_marginal <= r.f_marginal_zero + 1e-12

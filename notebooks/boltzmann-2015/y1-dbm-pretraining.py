@@ -23,10 +23,11 @@
 # {cite}`hinton2006fast`; the weight-halving assembly of a DBM to Salakhutdinov and Hinton
 # {cite}`salakhutdinov2012better`.
 #
-# **What we do.** On tiny DBMs whose likelihood is exact by enumeration, we pretrain in two stages for many seeds
-# and track a variational lower bound and the exact likelihood after each stage. We test three things: that the
-# bound is a bound, that the second stage raises it (the theorem), and whether the bound after pretraining
-# certifies anything, i.e. whether it rises above what the untrained model already achieves.
+# **What we do.** On tiny DBMs whose likelihood is exact by enumeration, we pretrain in two stages for many seeds,
+# from two starts of the second stage, and track two variational lower bounds and the exact likelihood after each
+# stage. We test that the bounds are bounds, that pretraining as a whole raises the bound, whether the tighter of
+# the two bounds rises too, and whether the assembled DBM models the data better than its first RBM alone. That
+# the second stage raises the bound is also checked, but it holds by algebra (below), so it is a sanity check.
 #
 # **What is ours.** We looked for the paper's full text in the stored public pages (PMLR and its mirrors) and
 # found only its abstract, so the bound below is *our* derivation following the abstract's two steps: a
@@ -38,7 +39,7 @@
 seed = 0
 n_seeds = 20  # independent pretraining runs per data set
 hidden = 6  # units of the middle layer h1
-top = 4  # units of the top layer h2
+top = 4  # units of the top layer h2 from the independent start (the DBN start has as many as v)
 n_random = 12  # patterns in each random 8-pixel data set
 steps = 300  # Adam steps of exact-gradient maximum likelihood per RBM
 lr = 0.05  # Adam learning rate
@@ -47,7 +48,6 @@ device = "cpu"
 
 # %%
 import numpy as np
-import torch
 
 from dltheory import boltzmann as bz
 from dltheory import data, plotting, repro, stats
@@ -89,189 +89,296 @@ session = repro.setup(seed, device=device)
 # Every quantity above is computed exactly by enumeration.
 
 # %% [markdown]
-# ## One pretraining run
+# ## Two starts of the second stage
 #
-# Stage 1 trains $A$ on the data by exact-gradient maximum likelihood. The DBN argument would start $B$ as the
-# mirror image of $A$, which needs as many top units as visible ones; our top layer is smaller, so $B$ starts from
-# the best prior with independent units, $b_B = \operatorname{artanh} \mathbb E_q[h_1]$, and tiny random
-# couplings (exactly zero couplings are a saddle that gradient ascent never leaves). Stage 2 trains $B$ on the
-# aggregated posterior $q(h_1) = \frac1N \sum_n Q_1(h_1 \mid v_n)$, an explicit distribution over the $2^6$
-# middle states (`bz.pretrain`).
+# Stage 1 trains $A$ on the data by exact-gradient maximum likelihood (`bz.first_stage`). Stage 2 trains $B$ on the
+# aggregated posterior $q(h_1) = \frac1N \sum_n Q_1(h_1 \mid v_n)$, an explicit distribution over the $2^6$ middle
+# states (`bz.second_stage`), from one of two starts:
+#
+# - *independent start* (a 9–6–4 DBM on bars and stripes, 8–6–4 on random data): the best prior with independent
+#   middle units, $b_B = \operatorname{artanh} \mathbb E_q[h_1]$, and tiny random couplings (exactly zero couplings
+#   are a saddle that gradient ascent never leaves);
+# - *DBN start* (9–6–9 and 8–6–8): $B = A^\top$, the deep-belief-net initialisation, under which $P_B(h_1) =
+#   P_A(h_1)$ before stage 2. It costs no more: the DBM's likelihood enumerates the middle layer only ($2^6$
+#   states) and sums the visible and top layers analytically, whatever their size.
+#
+# The 14 bars-and-stripes patterns on a 3x3 grid are one data set; a fresh set of 12 random 8-pixel patterns per
+# seed is the other. The *untrained* DBM, with (near-)zero couplings, gives every pattern probability $2^{-n_0}$:
+# the baseline any certificate of improvement must beat. Every stream comes from the page's seed
+# (`session.generator_for`).
 
 # %%
-settings = dict(steps=steps, lr=lr, init_scale=init_scale, generator=session.generator)
+settings = dict(steps=steps, lr=lr)
+
+
+def run_seed(v, hidden, top, generator, settings, *, init_scale, scramble=None):
+    """Stage 1 once; stage 2 from the independent and the DBN start, and (with a ``scramble`` generator) from the
+    independent start on the scrambled target."""
+    a0, a = bz.first_stage(v, hidden, init_scale=init_scale, generator=generator, **settings)
+
+    def independent(first):
+        return bz.independent_start(first, v, top, init_scale=init_scale, generator=generator)
+
+    out = {"independent": bz.second_stage(a0, a, v, independent, **settings),
+           "dbn": bz.second_stage(a0, a, v, bz.dbn_start, **settings)}
+    if scramble is not None:
+        out["scrambled"] = bz.second_stage(a0, a, v, independent, scramble=scramble, **settings)
+    return out
+
+
+# %%
 bars = data.bars_and_stripes(3).to(session.device)
-run = bz.pretrain(bars, hidden, top, **settings)
-for name in ("untrained", "stage1", "stage2"):
-    s = getattr(run, name)
-    print(f"{name:>9}: layer-wise {s.layerwise:8.4f}  cluster {s.cluster:8.4f}  exact {s.exact:8.4f}  "
-          f"bounds hold: {s.bounds_hold}")
-print(f"first RBM alone {run.first_log_likelihood:.4f}; stage 2: B's objective gained {run.second_gain:.4f}, "
-      f"the bound {run.stage2.layerwise - run.stage1.layerwise:.4f}")
-
-# %% [markdown]
-# ## Many seeds on two data sets
-#
-# The 14 bars-and-stripes patterns on a 3x3 grid (a 9–6–4 DBM) and, for each seed, a fresh set of 12 random
-# 8-pixel patterns (an 8–6–4 DBM). The *untrained* DBM is the baseline any certificate must beat: with
-# (near-)zero couplings it gives every pattern probability $2^{-n_0}$, so its exact log-likelihood is
-# $-n_0 \log 2$.
-
-# %%
-runs = {"bars and stripes 9-6-4": [bz.pretrain(bars, hidden, top, **settings) for _ in range(n_seeds)],
-        "random patterns 8-6-4": [bz.pretrain(data.random_patterns(n_random, 8, generator=session.generator),
-                                              hidden, top, **settings) for _ in range(n_seeds)]}
+runs = {"bars": [run_seed(bars, hidden, top, session.generator_for("bars", i), settings, init_scale=init_scale,
+                          scramble=session.generator_for("bars scramble", i)) for i in range(n_seeds)],
+        "random": [run_seed(data.random_patterns(n_random, 8, generator=session.generator_for("random data", i)),
+                            hidden, top, session.generator_for("random", i), settings, init_scale=init_scale)
+                   for i in range(n_seeds)]}
+for start in ("independent", "dbn"):
+    r = runs["bars"][0][start]
+    print(f"bars, seed stream 0, {start} start: " + "; ".join(
+        f"{st} bound {getattr(r, st).layerwise:.3f} cluster {getattr(r, st).cluster:.3f} "
+        f"exact {getattr(r, st).exact:.3f}"
+        for st in ("untrained", "stage1", "stage2")) + f"; first RBM alone {r.first_log_likelihood:.3f}")
 
 # %% [markdown]
 # ## Bound and exact likelihood per stage
 #
 # Thin lines: single seeds; thick: the mean. Each panel shows the layer-wise bound (blue), the cluster bound
 # (green) and the exact DBM log-likelihood (orange) per data point; the dashed line is the first RBM's own
-# log-likelihood after stage 1, the dotted line the untrained DBM's exact log-likelihood.
+# log-likelihood after stage 1, the dotted line the untrained DBM's exact log-likelihood. Top row: independent
+# start; bottom row: DBN start.
 
 # %%
-fig, axes = plotting.subplots(1, 2, width=8.5, height=3.4, sharey=True)
-x = [0, 1, 2]
-for ax, (name, rs) in zip(axes, runs.items(), strict=True):
-    for field, label, color in (("layerwise", "layer-wise bound", plotting.COLORS[0]),
-                                ("cluster", "cluster bound", plotting.COLORS[2]), ("exact", "exact DBM", plotting.COLORS[1])):
-        ys = np.array([[getattr(getattr(r, st), field) for st in ("untrained", "stage1", "stage2")] for r in rs])
-        ax.plot(x, ys.T, color=color, alpha=0.15, lw=0.8)
-        ax.plot(x, ys.mean(0), "o-", color=color, lw=2.2, label=label)
-    ax.axhline(np.mean([r.first_log_likelihood for r in rs]), color="k", ls="--", lw=1, label="first RBM alone")
-    ax.axhline(np.mean([r.untrained.exact for r in rs]), color="k", ls=":", lw=1, label="untrained DBM")
-    ax.set(title=name, xticks=x, xticklabels=["untrained", "stage 1", "stage 2"])
-axes[0].set_ylabel("mean log-likelihood per pattern (nats)")
-axes[0].legend(fontsize=7)
+STAGES = ("untrained", "stage1", "stage2")
+fig, axes = plotting.subplots(2, 2, width=8.5, height=6.0, sharey=True)
+for row, start in zip(axes, ("independent", "dbn"), strict=True):
+    for ax, (name, rs) in zip(row, runs.items(), strict=True):
+        for field, label, color in (("layerwise", "layer-wise bound", plotting.COLORS[0]),
+                                    ("cluster", "cluster bound", plotting.COLORS[2]),
+                                    ("exact", "exact DBM", plotting.COLORS[1])):
+            ys = np.array([[getattr(getattr(r[start], st), field) for st in STAGES] for r in rs])
+            ax.plot(range(3), ys.T, color=color, alpha=0.15, lw=0.8)
+            ax.plot(range(3), ys.mean(0), "o-", color=color, lw=2.2, label=label)
+        ax.axhline(np.mean([r[start].first_log_likelihood for r in rs]), color="k", ls="--", lw=1,
+                   label="first RBM alone")
+        ax.axhline(np.mean([r[start].untrained.exact for r in rs]), color="k", ls=":", lw=1, label="untrained DBM")
+        ax.set(title=f"{name}, {start} start", xticks=range(3), xticklabels=["untrained", "stage 1", "stage 2"])
+    row[0].set_ylabel("mean log-likelihood per pattern (nats)")
+axes[0, 0].legend(fontsize=7)
 plotting.plt.show()
 
 # %% [markdown]
-# *What to see:* both bounds lie below the exact likelihood. The layer-wise bound (blue) *falls* at stage 1 and
-# rises at stage 2. The cluster bound (green) is exact for the untrained, almost independent RBMs and loosens at
-# each stage, as the RBMs grow structured and Hölder's inequality becomes less tight. The exact likelihood
-# (orange) rises mostly at stage 1; compare where the bound ends with the dotted line.
+# *What to see:* every bound lies below the exact likelihood. From the independent start the layer-wise bound
+# (blue) *falls* at stage 1 and rises at stage 2; from the DBN start it rises at stage 1 (where $B = A^\top$ follows
+# $A$) and barely moves at stage 2, since $B$ starts close to its optimum. The cluster bound (green) is exact for
+# the untrained, almost independent RBMs and falls at every stage from both starts, as the RBMs grow structured
+# and Hölder's inequality loosens. The exact likelihood (orange) rises well above the untrained DBM (dotted) but
+# ends below the first RBM alone (dashed).
 #
 # ## The check
 #
-# From `CLAIMS.md`: the bounds never exceed the exact log-likelihood (every run, every stage, both bounds, every
-# data point), and stage 2 does not lower the bound in at least 95% of at least 20 seeds, per data set. The second
-# criterion is algebraic here: the bound depends on $B$ only through $\tfrac12\,\mathbb E_q \log P_B$, so it rises
-# by exactly half of $B$'s gain (counted as `half_gain`) whenever the optimiser makes progress; it checks our
-# algebra and the optimiser, not the world. Of the criterion as written, only the bound check could fail. We
-# therefore add two checks beyond it: over the whole of pretraining the bound rises
-# (`pretraining_raises_bound`), and it ends above the untrained DBM's exact log-likelihood, so that it certifies
-# an improvement over doing nothing (`bound_certifies_improvement`), each in at least 95% of the seeds; we count
-# the same certification for the tighter cluster bound (`cluster_certifies_improvement`, reported).
+# The acceptance criterion (the catalogue, `book/claims.yml`): the bound never exceeds the exact log-likelihood in
+# any run; the second stage does not lower it in at least 95% of at least 20 seeds per data set; whether the exact
+# DBM likelihood improves is stated, not assumed. The second part is algebraic here: the bound depends on $B$ only
+# through $\tfrac12\,\mathbb E_q \log P_B$, so stage 2 raises it by exactly half of $B$'s gain on its target,
+# whatever the data. We record it as two **sanity** checks (`stage2_half_gain`: the identity to $10^{-9}$;
+# `stage2_not_lowered`: the optimiser made progress). The **evidence**, per data set and per start, counted
+# over the seeds:
+#
+# - `bounds_hold`: both bounds below the exact log-likelihood at every stage and pattern (all seeds);
+# - `pretraining_raises_bound`: the layer-wise bound after stage 2 above the untrained one (95% of seeds);
+# - `cluster_bound_rises`: the same for the tighter cluster bound (95%): does the better bound confirm it?
+# - `dbm_beats_first_rbm`: the assembled DBM's exact log-likelihood at least the first RBM's own (95%): does
+#   pretraining, read as approximate maximum likelihood, give a DBM better than what stage 1 alone gave?
+#
+# The last two are ours, added because the first two can hold while pretraining improves nothing a reader cares
+# about; each could go either way.
 
 # %%
-def counts(rs):
-    """Per data set, the number of seeds where each statement holds."""
-    return {
-        "bounds_hold": sum(all(getattr(r, st).bounds_hold for st in ("untrained", "stage1", "stage2")) for r in rs),
-        "stage2_not_lowered": sum(r.stage2.layerwise >= r.stage1.layerwise - 1e-9 for r in rs),
-        "half_gain": sum(abs(r.stage2.layerwise - r.stage1.layerwise - r.second_gain / 2) < 1e-9 for r in rs),
-        "pretraining_raises_bound": sum(r.stage2.layerwise > r.untrained.layerwise for r in rs),
-        "bound_certifies_improvement": sum(r.stage2.layerwise > r.untrained.exact for r in rs),
-        "cluster_certifies_improvement": sum(r.stage2.cluster > r.untrained.exact for r in rs),
-        "stage1_raises_bound": sum(r.stage1.layerwise > r.untrained.layerwise for r in rs),
-        "stage2_raises_exact": sum(r.stage2.exact > r.stage1.exact for r in rs),
-    }
+def pretraining_checks(runs, start, n_seeds, *, prefix=""):
+    """The page's checks on the runs of one start (``runs[data set][seed][start]``), per data set."""
+    need, out = int(np.ceil(0.95 * n_seeds)), {}
+    for d, rs in runs.items():
+        r = [x[start] for x in rs]
+        gap = max(abs(p.stage2.layerwise - p.stage1.layerwise - p.second_gain / 2) for p in r)
+        out |= {
+            f"{prefix}bounds_hold_{d}": repro.evidence(
+                sum(all(getattr(p, st).bounds_hold for st in STAGES) for p in r), ">=", n_seeds),
+            f"{prefix}pretraining_raises_bound_{d}": repro.evidence(
+                sum(p.stage2.layerwise > p.untrained.layerwise for p in r), ">=", need),
+            f"{prefix}cluster_bound_rises_{d}": repro.evidence(sum(p.stage2.cluster > p.untrained.cluster for p in r),
+                                                               ">=", need),
+            f"{prefix}dbm_beats_first_rbm_{d}": repro.evidence(
+                sum(p.stage2.exact >= p.first_log_likelihood for p in r), ">=", need),
+            f"{prefix}stage2_half_gain_{d}": repro.sanity(gap, "<=", 1e-9, scale=1e-9),
+            f"{prefix}stage2_not_lowered_{d}": repro.sanity(
+                sum(p.stage2.layerwise >= p.stage1.layerwise - 1e-9 for p in r), ">=", need)}
+    return out
 
 
-found = {name.split()[0]: counts(rs) for name, rs in runs.items()}
-for name, c in found.items():
-    print(f"{name:>7}: " + ", ".join(f"{k} {v}/{n_seeds}" for k, v in c.items()))
-at_least = int(np.ceil(0.95 * n_seeds))
-checks = {"at_least_20_seeds": n_seeds >= 20,
-          **{f"{k}_{d}": found[d][k] == n_seeds for d in found for k in ("bounds_hold",)},
-          **{f"{k}_{d}": found[d][k] >= at_least for d in found
-             for k in ("stage2_not_lowered", "pretraining_raises_bound", "bound_certifies_improvement")}}
+checks = {"at_least_20_seeds": repro.sanity(n_seeds, ">=", 20),
+          **pretraining_checks(runs, "independent", n_seeds), **pretraining_checks(runs, "dbn", n_seeds, prefix="dbn_")}
+for k, c in checks.items():
+    print(f"{c.kind:>8} {k}: {c.value:.4g} {c.op} {c.threshold:.4g} ({'holds' if c.passed else 'fails'})")
 
 # %% [markdown]
-# **Negative controls.** (a) The layer-wise bound with its Hölder constant $\tfrac12(n_0 + n_2)\log 2$ left out,
-# a slip that is easy to make, is *not* a bound: run through the same per-pattern check after pretraining, it must
-# fail. (b) The theorem needs $B$ to be trained on the aggregated posterior of $A$; trained on the same
-# probabilities scrambled among the middle states, stage 2 has no guarantee, and the "not lowered" check must fail.
+# **Controls.** Each runs the same check function on a case where a check must fail.
+#
+# - *Near miss: the Hölder constant dropped.* The layer-wise bound without its constant
+#   $\tfrac12(n_0 + n_2)\log 2$, an easy slip in the derivation. It passes every sanity check (the constant does not
+#   depend on $B$, so stage 2 still raises it by half of $B$'s gain), but it is not a bound: `bounds_hold` must
+#   fail.
+# - *Near miss: the first stage alone.* Pretraining stopped after stage 1, $B$ left at its independent start. The
+#   guarantee is about stage 2, so nothing protects the bound here; the sanity checks hold trivially (no gain, no
+#   change), and `pretraining_raises_bound` should fail if stage 1 lowers the bound.
+# - *Far: a scrambled target* (bars). $B$ trained on the aggregated posterior's probabilities shuffled among the
+#   middle states: not a method anyone would use, kept as an illustration. The half-gain identity then ties the
+#   bound to the wrong objective, so even the sanity checks fail.
 
 # %%
-bars_runs = runs["bars and stripes 9-6-4"]
-slip = 0.5 * (bars.shape[1] + top) * np.log(2)
-first_below = sum(bool(torch.all(bz.pretraining_bound(r.first, r.second, bars).layerwise + slip
-                                 <= bz.dbm_log_likelihood(bz.compose_dbm(r.first, r.second), bars) + 1e-9))
-                  for r in bars_runs)
-scrambled = [bz.pretrain(bars, hidden, top, scramble_target=True, **settings) for _ in range(n_seeds)]
-scrambled_kept = sum(r.stage2.layerwise >= r.stage1.layerwise - 1e-9 for r in scrambled)
-print(f"first RBM's log-likelihood below the DBM's: {first_below}/{n_seeds}; "
-      f"scrambled target, stage 2 did not lower the bound: {scrambled_kept}/{n_seeds}")
+def drop_constant(p, n0, n2):
+    """A run with the Hölder constant left out of every layer-wise bound."""
+    slip = 0.5 * (n0 + n2) * np.log(2)
+
+    def stage(s):
+        return s._replace(layerwise=s.layerwise + slip, layerwise_slack=s.layerwise_slack - slip,
+                          bounds_hold=s.bounds_hold and s.layerwise_slack >= slip)
+
+    return p._replace(untrained=stage(p.untrained), stage1=stage(p.stage1), stage2=stage(p.stage2))
+
+
+def first_stage_only(p):
+    """A run stopped after stage 1: the second RBM stays at its start."""
+    return p._replace(stage2=p.stage1, second_gain=0.0, second=None)
+
+
+def as_control(what, checks, kind):
+    """A control whose figures are its evidence checks' values."""
+    return repro.control(what, checks, {k: c.value for k, c in checks.items() if c.kind == "evidence"}, kind=kind)
+
+
+# %%
+sizes = {"bars": bars.shape[1], "random": 8}
+dropped = {d: [{"independent": drop_constant(r["independent"], sizes[d], top)} for r in rs] for d, rs in runs.items()}
+one_stage = {d: [{"independent": first_stage_only(r["independent"])} for r in rs] for d, rs in runs.items()}
+scrambled = {"bars": runs["bars"]}
 controls = {
-    "constant_dropped": repro.control("the layer-wise bound without its Hölder constant, per pattern (bars)",
-                                      {"bounds_hold": first_below == n_seeds}, {"seeds_below": first_below}),
-    "scrambled_target": repro.control("stage 2 trained on the aggregated posterior scrambled among states (bars)",
-                                      {"stage2_not_lowered": scrambled_kept >= at_least},
-                                      {"seeds_not_lowered": scrambled_kept}),
+    "constant_dropped": as_control("the layer-wise bound without its Hölder constant (independent start)",
+                                      pretraining_checks(dropped, "independent", n_seeds), "near miss"),
+    "first_stage_only": as_control("pretraining stopped after stage 1 (independent start)",
+                                      pretraining_checks(one_stage, "independent", n_seeds), "near miss"),
+    "scrambled_target": as_control("stage 2 trained on the aggregated posterior scrambled among states (bars)",
+                                      pretraining_checks(scrambled, "scrambled", n_seeds), "far"),
 }
+for name, c in controls.items():
+    print(f"{name} ({c.kind}): sanity passed {c.sanity_passed}; failed evidence {c.failed_evidence}")
 
 # %%
-bound_gap = stats.mean_interval(np.array([r.stage2.layerwise - r.untrained.exact for r in bars_runs]))
+def mean_over_seeds(values):
+    """The mean over seeds; its tolerance is two standard errors of the difference of two such means (at least
+    the last of the four digits recorded)."""
+    iv = stats.mean_interval(np.asarray(values))
+    return repro.measure(iv.value, tol=max(2 * np.sqrt(2) * iv.sem, 1e-3 * abs(iv.value)),
+                         basis=f"2 standard errors of the difference of two means over {len(values)} seeds")
+
+
+def count_of_seeds(count, n_seeds):
+    return repro.measure(count, tol=stats.count_tolerance(count, n_seeds), basis="binomial spread of a count of seeds")
+
+
+figures = {f"{d}_{start}_{field}_{st}": mean_over_seeds([getattr(getattr(r[start], st), field) for r in rs])
+           for d, rs in runs.items() for start in ("independent", "dbn") for field in ("layerwise", "cluster", "exact")
+           for st in STAGES}
+counts = {f"{d}_{start}_{k}": count_of_seeds(sum(f(r[start]) for r in rs), n_seeds) for d, rs in runs.items()
+          for start in ("independent", "dbn")
+          for k, f in (("stage1_raises_bound", lambda p: p.stage1.layerwise > p.untrained.layerwise),
+                       ("stage2_raises_exact", lambda p: p.stage2.exact > p.stage1.exact),
+                       ("bound_certifies_improvement", lambda p: p.stage2.layerwise > p.untrained.exact),
+                       ("cluster_certifies_improvement", lambda p: p.stage2.cluster > p.untrained.exact))}
+first_rbm = {f"{d}_first_rbm": mean_over_seeds([r["independent"].first_log_likelihood for r in rs])
+             for d, rs in runs.items()}
+
+# %%
 repro.record_claim(
     "Y1",
     title="Layer-wise pretraining of a DBM raises a variational lower bound of its likelihood",
     status=repro.grade(checks),
     criterion="bounds <= exact DBM log-likelihood in every run; stage 2 does not lower the bound in >= 95% of "
-              ">= 20 seeds (added: pretraining raises the bound, and the bound ends above the untrained DBM's "
-              "exact log-likelihood, each in >= 95% of seeds)",
+              ">= 20 seeds per data set (sanity: it rises by half of B's gain); added as evidence, per data set "
+              "and start, in >= 95% of seeds: pretraining raises the layer-wise bound, raises the cluster bound, "
+              "and gives a DBM at least as good as the first RBM alone",
     checks=checks,
-    measured={
-        **{f"{d}_{k}": v for d, c in found.items() for k, v in c.items()},
-        "bars_bound_untrained": np.mean([r.untrained.layerwise for r in bars_runs]),
-        "bars_bound_stage1": np.mean([r.stage1.layerwise for r in bars_runs]),
-        "bars_bound_stage2": np.mean([r.stage2.layerwise for r in bars_runs]),
-        "bars_exact_untrained": np.mean([r.untrained.exact for r in bars_runs]),
-        "bars_exact_stage2": np.mean([r.stage2.exact for r in bars_runs]),
-        "bars_first_rbm": np.mean([r.first_log_likelihood for r in bars_runs]),
-        "bars_bound_minus_untrained": repro.measure(bound_gap.value, tol=2 * bound_gap.sem,
-                                                    basis=f"2 standard errors over {n_seeds} seeds"),
-        "n_seeds": n_seeds,
-    },
+    measured={**figures, **counts, **first_rbm, "n_seeds": n_seeds},
     controls=controls,
 )
+for k, c in checks.items():
+    repro.glue(k, c.value)
 
 # %% [markdown]
-# What the verdict rests on: the bound is a bound in every run and both controls fail (that stage 2 never lowers
-# it is asserted too, but it holds by the algebra above).
+# What the verdict rests on: the bounds hold and pretraining raises the layer-wise bound (every data set, both
+# starts), the sanity checks hold, and each near miss passes the sanity checks and fails an evidence check.
 
 # %%
-assert all(v for k, v in checks.items() if k.startswith(("bounds_hold", "stage2_not", "at_least"))), checks
-assert not any(c.passed_check for c in controls.values()), "a negative control passed the check"
+held = [k for k, c in checks.items() if c.kind == "evidence" and ("bounds_hold" in k or "raises_bound" in k)]
+assert all(checks[k].passed for k in held), {k: checks[k] for k in held}
+assert all(c.passed for c in checks.values() if c.kind == "sanity"), checks
+assert all(c.sanity_passed and c.failed_evidence for c in controls.values() if c.kind == "near miss"), controls
 
 # %% [markdown]
 # ## What we found
 #
-# Status: **{glue:md}`status`**. The provable part holds: in every run, at every stage and for every pattern both
-# bounds stay below the exact log-likelihood ({glue:text}`bars_bounds_hold` and {glue:text}`random_bounds_hold` of
-# {glue:text}`n_seeds` seeds), and stage 2 raises the layer-wise bound by exactly half of what the second RBM gains
-# on the aggregated posterior ({glue:text}`bars_half_gain` and {glue:text}`random_half_gain` seeds to $10^{-9}$),
-# so it does not lower it ({glue:text}`bars_stage2_not_lowered` and {glue:text}`random_stage2_not_lowered`). The
-# check can fail: trained on a scrambled target, stage 2 kept the bound in only
-# {glue:text}`scrambled_target.seeds_not_lowered` seeds of {glue:text}`n_seeds`, and the first RBM's own
-# bound with its constant dropped stayed below the exact likelihood at every pattern in only
-# {glue:text}`constant_dropped.seeds_below` seeds.
+# Status: **{glue:md}`status`**.
 #
-# What the bound does *not* do is certify that pretraining helps. Stage 1 raised it in
-# {glue:text}`bars_stage1_raises_bound` (bars) and {glue:text}`random_stage1_raises_bound` (random) seeds: training
-# $A$ on the data maximises $\tfrac12 \log P_A(v)$ but sharpens $Q_1$, whose entropy and prior terms fall faster.
-# Over both stages the bound went from {glue:text}`bars_bound_untrained:.3f` to
-# {glue:text}`bars_bound_stage2:.3f` nats per pattern on bars and stripes, which stays below the exact
-# log-likelihood of the *untrained* DBM, {glue:text}`bars_exact_untrained:.3f` (by
-# {glue:text}`bars_bound_minus_untrained:.3f` on average): the bound ends above it in only
-# {glue:text}`bars_bound_certifies_improvement` (bars) and {glue:text}`random_bound_certifies_improvement`
-# (random) seeds, the cluster bound in {glue:text}`bars_cluster_certifies_improvement` and
-# {glue:text}`random_cluster_certifies_improvement`. Much of that gap is the price of our own derivation: the
-# step $\sum_{h_2}\sqrt{P_B(h_1,h_2)} \ge \sqrt{P_B(h_1)}$ alone costs up to $\tfrac12 n_2 \log 2$ (1.39 nats
-# here) even at the untrained model, where the layer-wise bound is {glue:text}`bars_bound_untrained:.3f` against
-# the exact {glue:text}`bars_exact_untrained:.3f`. The exact likelihood itself did rise, to {glue:text}`bars_exact_stage2:.3f`, yet stayed below
-# the first RBM alone ({glue:text}`bars_first_rbm:.3f`): halving the weights to assemble the DBM costs more than the
-# top layer gives back at this size. So: the guarantee the paper proves for stage 2 holds for our bound, but our
-# bound is too loose to show that pretraining as a whole improves the model. The status names that split: the
-# bound and the stage-2 guarantee are reproduced, a certified improvement is not. A tighter bound, perhaps the
-# paper's Bethe-type one, might certify more; without its text we cannot test it.
+# *What holds.* In every run, at every stage, for every pattern and from both starts, both bounds stay below the
+# exact log-likelihood ({glue:text}`bounds_hold_bars:.0f` and {glue:text}`bounds_hold_random:.0f` of
+# {glue:text}`n_seeds` seeds from the independent start, {glue:text}`dbn_bounds_hold_bars:.0f` and
+# {glue:text}`dbn_bounds_hold_random:.0f` from the DBN start). Pretraining as a whole raises the layer-wise bound
+# ({glue:text}`pretraining_raises_bound_bars:.0f` and {glue:text}`pretraining_raises_bound_random:.0f` seeds from
+# the independent start; {glue:text}`dbn_pretraining_raises_bound_bars:.0f` and
+# {glue:text}`dbn_pretraining_raises_bound_random:.0f` from the DBN start): on bars and stripes from
+# {glue:text}`bars_independent_layerwise_untrained:.3f` to {glue:text}`bars_independent_layerwise_stage2:.3f` nats
+# per pattern. Stage 2 raises it by exactly half of $B$'s gain (largest deviation
+# {glue:text}`stage2_half_gain_bars:.0e`), the guarantee the paper proves, here a sanity check of our algebra. The
+# checks can fail: with the Hölder constant dropped the "bound" held in
+# {glue:text}`constant_dropped.bounds_hold_bars:.0f` seeds, and pretraining stopped after stage 1 raised the bound in
+# {glue:text}`first_stage_only.pretraining_raises_bound_bars:.0f` (bars) and
+# {glue:text}`first_stage_only.pretraining_raises_bound_random:.0f` (random): stage 1 maximises
+# $\tfrac12 \log P_A(v)$ but sharpens $Q_1$, whose entropy and prior terms fall faster. The scrambled target
+# (far) raised it in {glue:text}`scrambled_target.pretraining_raises_bound_bars:.0f`.
+#
+# *What fails.* The tighter cluster bound never rises: from the independent start on bars and stripes it goes
+# {glue:text}`bars_independent_cluster_untrained:.2f` → {glue:text}`bars_independent_cluster_stage1:.2f` →
+# {glue:text}`bars_independent_cluster_stage2:.2f` (`cluster_bound_rises` {glue:text}`cluster_bound_rises_bars:.0f`
+# and {glue:text}`cluster_bound_rises_random:.0f` seeds; DBN start {glue:text}`dbn_cluster_bound_rises_bars:.0f` and
+# {glue:text}`dbn_cluster_bound_rises_random:.0f`). It is exact for the untrained, nearly independent RBMs, and
+# Hölder's inequality loosens as they learn; so neither bound ever certifies a likelihood above the untrained
+# DBM's {glue:text}`bars_independent_exact_untrained:.3f` (layer-wise:
+# {glue:text}`bars_independent_bound_certifies_improvement:.0f` seeds, cluster:
+# {glue:text}`bars_independent_cluster_certifies_improvement:.0f`). The exact likelihood itself does
+# improve, from {glue:text}`bars_independent_exact_untrained:.3f` to {glue:text}`bars_independent_exact_stage2:.3f`,
+# and stage 2 raises it in {glue:text}`bars_independent_stage2_raises_exact:.0f` seeds; but the assembled DBM stays
+# below the first RBM alone ({glue:text}`bars_first_rbm:.3f`) in every seed (`dbm_beats_first_rbm`
+# {glue:text}`dbm_beats_first_rbm_bars:.0f` and {glue:text}`dbm_beats_first_rbm_random:.0f`; DBN start
+# {glue:text}`dbn_dbm_beats_first_rbm_bars:.0f` and {glue:text}`dbn_dbm_beats_first_rbm_random:.0f`, final
+# {glue:text}`bars_dbn_exact_stage2:.3f` on bars). Halving the weights to assemble the DBM costs more than the top
+# layer gives back at this size. The grade counts both failures: the bound and its stage-2 guarantee are
+# reproduced; that pretraining, read through these bounds, approximates maximum likelihood well enough to
+# improve on its own first stage is not.
+#
+# *The DBN start.* With $B = A^\top$ (9–6–9 and 8–6–8), the layer-wise bound rises already at stage 1 (in
+# {glue:text}`bars_dbn_stage1_raises_bound:.0f` seeds on bars), because $B$ follows $A$, and stage 2 adds almost
+# nothing ({glue:text}`bars_dbn_layerwise_stage1:.3f` → {glue:text}`bars_dbn_layerwise_stage2:.3f`): $B$ starts
+# with $P_B(h_1) = P_A(h_1)$, close to the aggregated posterior it is trained on. Its bound ends lower than from
+# the independent start, since the $\tfrac12 n_2 \log 2$ it pays grows with the larger top layer. Its DBM is
+# slightly better than the independent start's ({glue:text}`bars_dbn_exact_stage2:.3f` against
+# {glue:text}`bars_independent_exact_stage2:.3f` on bars and stripes) but still below the first RBM alone. It changes
+# none of the verdicts.
+#
+# *Answers to the review.* (1) `stage2_not_lowered` is algebraic: it is now a sanity check, beside the half-gain
+# identity it follows from. (2) The falling cluster bound and the DBM below its first RBM are now evidence checks
+# that fail, and they set the grade. (3) The DBN-style start ($B$ at $A^\top$) is run on both data sets, at the
+# same enumeration cost (over $h_1$ only); results above. (4) The scrambled target is marked `far`. The near
+# misses are the dropped Hölder constant (before, a one-check control; now run through every check) and, new,
+# the first stage alone; each passes the sanity checks and fails an evidence check. Our bound may be looser than
+# the paper's Bethe-type one, whose text we could not read; a tighter bound might certify more, and we cannot test
+# that here.

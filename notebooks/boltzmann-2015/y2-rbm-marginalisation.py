@@ -44,10 +44,12 @@ coupling_max = 2.0  # strongest weight scale
 field = 0.3  # standard deviation of the biases
 sigma_min = 0.5  # GRBM standard deviations are uniform on [sigma_min, sigma_max]
 sigma_max = 1.5
-n_restarts = 8  # random starts besides all-zero
+n_restarts = 16  # random starts besides all-zero (enough for the independent routes to find their minima)
 device = "cpu"
 
 # %%
+import time
+
 import numpy as np
 import pandas as pd
 import torch
@@ -84,14 +86,19 @@ session = repro.setup(seed, device=device)
 # $m_j = \tanh\big(f_j + \sum_k J_{jk} m_k\big)$: the extra term $J_{jj} m_j = \sum_i \sigma_i^2 W_{ij}^2 m_j$
 # is a spurious self-coupling that pushes the means towards $\pm 1$. For a binary RBM the hidden layer can be
 # summed out instead; the marginal model on the visible spins is no longer pairwise, and its mean-field
-# expectations are computed exactly over the $2^{12}$ visible states.
+# expectations are computed exactly over all $2^{12}$ visible states. That makes the binary marginal route as
+# costly as exact inference (more, here: exact inference enumerates the smaller, hidden layer): it is a test of
+# the theorem, not a practical method for large binary RBMs. For the GRBM the marginal route is as cheap as the
+# full one.
 #
-# **What a check of (2) must respect.** Inequality (2) is about the *minima*. Mean-field iterations find local
-# minima, and strongly coupled models have several, so comparing whatever two iterations happen to reach tests
-# the restarts, not the theorem. The proof itself is constructive: start the marginal iteration from the full
-# route's kept-layer means. By (1) its free energy starts at most at $F_{\rm full}$, and every marginal update is
-# an exact coordinate minimisation, so it can only fall. A violation of $-\log Z \le F_{\rm m} \le F_{\rm full}$
-# along this route can only come from a wrong marginal model or a wrong update: that is what the check tests.
+# **Which checks can fail.** Inequality (2) is about the *minima*. The proof is constructive: start the marginal
+# iteration from the full route's kept-layer means; by (1) its free energy starts at most at $F_{\rm full}$, and
+# every marginal update is an exact coordinate minimisation, so it can only fall. Along this *constructive* route
+# $F_{\rm m} \le F_{\rm full}$ holds by identity, whatever the model: a **sanity** check of our marginal model
+# and updates, like $-\log Z \le F$ (Gibbs) and identity (1) itself. What could fail is the ordering of two
+# *independent* routes, each run from its own starts: mean-field iterations stop at local minima, and strongly
+# coupled models have several, so the marginal iteration could end above the full one. That ordering is the
+# **evidence**, with the accuracy of the means, which no theorem promises.
 
 # %% [markdown]
 # ## Identity (1) at arbitrary product distributions
@@ -100,18 +107,19 @@ session = repro.setup(seed, device=device)
 # evaluate both sides at random means (not just at fixed points), on models with unequal variances.
 
 # %%
-gaps = []
-for make, kept in ((lambda: bz.random_grbm(grbm_visible, grbm_hidden, 1.0, field=field, sigma=(sigma_min, sigma_max),
-                                           generator=session.generator), "hidden"),
-                   (lambda: bz.random_rbm(rbm_visible, rbm_hidden, 1.0, field=field, generator=session.generator),
-                    "visible")):
-    for _ in range(5):
-        model = make()
-        mv = 1.8 * torch.rand(model.W.shape[0], dtype=torch.float64, generator=session.generator) - 0.9
-        mh = 1.8 * torch.rand(model.W.shape[1], dtype=torch.float64, generator=session.generator) - 0.9
-        rhs = bz.free_energy_marginal(model, mh if kept == "hidden" else mv) + bz.expected_conditional_kl(model, mv, mh)
-        gaps.append(abs(bz.free_energy_full(model, mv, mh) - rhs).item())
-identity_error = max(gaps)
+def identity_gap(model, marginal_model, generator):
+    """|F_full - (F_m + E KL)| at random means; F_m from ``marginal_model`` (the model itself when exact)."""
+    mv, mh = (1.8 * torch.rand(k, dtype=torch.float64, generator=generator, device=model.W.device) - 0.9
+              for k in model.W.shape)
+    kept = mh if isinstance(model, bz.GaussianRBM) else mv
+    rhs = bz.free_energy_marginal(marginal_model, kept) + bz.expected_conditional_kl(model, mv, mh)
+    return float(repro.to_numpy(abs(bz.free_energy_full(model, mv, mh) - rhs)))
+
+
+g = session.generator_for("identity")
+probe = [bz.random_grbm(grbm_visible, grbm_hidden, 1.0, field=field, sigma=(sigma_min, sigma_max), generator=g)
+         for _ in range(5)] + [bz.random_rbm(rbm_visible, rbm_hidden, 1.0, field=field, generator=g) for _ in range(5)]
+identity_error = max(identity_gap(m, m, g) for m in probe)
 print(f"largest |F_full - (F_m + E KL)| over 10 models at random means: {identity_error:.1e}")
 
 # %% [markdown]
@@ -122,37 +130,48 @@ print(f"largest |F_full - (F_m + E KL)| over 10 models at random means: {identit
 # the exact $-\log Z$ and means by enumerating the hidden states (the other layer summed out analytically), and
 # run three mean-field routes: on the whole model and on the marginal model, each from a zero start and
 # `n_restarts` random starts (the lowest free energy wins), and the constructive marginal route of the proof.
+# The zero-start runs are kept too (for the near-miss control below). *The rule for the restarts:* the evidence
+# check on the independent routes asks for 100/100, so each route must find its lowest minimum reliably. With 8
+# restarts one GRBM of 100 at seed 1 stopped in a higher minimum of the marginal model (it reached the lower one
+# with 16); we use 16, and the robustness runs at seeds 1–3 test that choice.
 
 # %%
 couplings = np.linspace(coupling_min, coupling_max, n_models)
+g_models, g_starts = session.generator_for("models"), session.generator_for("restarts")
+models = {"grbm": [bz.random_grbm(grbm_visible, grbm_hidden, s, field=field, sigma=(sigma_min, sigma_max),
+                                  generator=g_models) for s in couplings],
+          "rbm": [bz.random_rbm(rbm_visible, rbm_hidden, s, field=field, generator=g_models) for s in couplings]}
+results = {k: pd.DataFrame([bz.compare_routes(m, n_restarts=n_restarts, generator=g_starts) for m in ms])
+           .assign(coupling=couplings) for k, ms in models.items()}
+NAMES = {"grbm": "GRBM", "rbm": "binary RBM"}
+print({k: len(t) for k, t in results.items()})
 
+# %% [markdown]
+# What the binary marginal route costs, on the strongest binary model: one exact enumeration against one
+# marginal mean-field run from the zero start (CPU seconds, machine-dependent).
 
-def grbm(s):
-    return bz.random_grbm(grbm_visible, grbm_hidden, s, field=field, sigma=(sigma_min, sigma_max),
-                          generator=session.generator)
-
-
-def rbm(s):
-    return bz.random_rbm(rbm_visible, rbm_hidden, s, field=field, generator=session.generator)
-
-
-models = {"GRBM": [grbm(s) for s in couplings], "binary RBM": [rbm(s) for s in couplings]}
-results = {name: pd.DataFrame([bz.compare_routes(m, n_restarts=n_restarts, generator=session.generator)
-                               for m in ms]).assign(coupling=couplings)
-           for name, ms in models.items()}
-print({name: len(t) for name, t in results.items()})
+# %%
+strongest = models["rbm"][-1]
+t0 = time.process_time()
+bz.exact(strongest)
+t1 = time.process_time()
+bz.marginal_mean_field(strongest)
+t2 = time.process_time()
+exact_seconds, marginal_route_seconds = t1 - t0, t2 - t1
+print(f"exact inference {exact_seconds:.3g} s, one binary marginal mean-field run {marginal_route_seconds:.3g} s")
 
 # %% [markdown]
 # ## The free-energy gaps
 #
-# Each point is one model: the gap of each mean-field free energy above the exact $-\log Z$ (log scale).
+# Each point is one model: the gap of each mean-field free energy above the exact $-\log Z$ (log scale), for the
+# two independent routes.
 
 # %%
 fig, axes = plotting.subplots(1, 2, width=8, height=3.2, sharey=True)
-for ax, (name, r) in zip(axes, results.items(), strict=True):
+for ax, (k, r) in zip(axes, results.items(), strict=True):
     ax.semilogy(r.coupling, r.f_full - r.neg_log_z, "o", alpha=0.6, label=r"$F_{\rm full} + \log Z$")
     ax.semilogy(r.coupling, r.f_marginal - r.neg_log_z, "s", alpha=0.6, label=r"$F_{\rm m} + \log Z$")
-    ax.set(title=name, xlabel="coupling strength")
+    ax.set(title=NAMES[k], xlabel="coupling strength")
 axes[0].set_ylabel("free-energy gap (nats)")
 axes[0].legend()
 plotting.plt.show()
@@ -164,15 +183,15 @@ plotting.plt.show()
 # ## The accuracy of the means
 #
 # For the GRBM the kept layer is the hidden one; for the binary RBM it is the visible one, and the hidden means
-# come from the marginal solution as $\mathbb E_q \tanh(c + W^\top v)$. `CLAIMS.md` asks about the hidden means;
-# we show both layers.
+# come from the marginal solution as $\mathbb E_q \tanh(c + W^\top v)$. The criterion asks about the hidden
+# means; we show both layers.
 
 # %%
 fig, axes = plotting.subplots(1, 3, width=9, height=3.0, sharey=True)
-panels = [("GRBM", "kept", "GRBM: hidden means"), ("binary RBM", "summed", "binary RBM: hidden means"),
-          ("binary RBM", "kept", "binary RBM: visible means")]
-for ax, (name, layer, title) in zip(axes, panels, strict=True):
-    r = results[name]
+panels = [("grbm", "kept", "GRBM: hidden means"), ("rbm", "summed", "binary RBM: hidden means"),
+          ("rbm", "kept", "binary RBM: visible means")]
+for ax, (k, layer, title) in zip(axes, panels, strict=True):
+    r = results[k]
     ax.semilogy(r.coupling, r[f"err_{layer}_full"], "o", alpha=0.6, label="whole model")
     ax.semilogy(r.coupling, r[f"err_{layer}_marginal"], "s", alpha=0.6, label="layer summed out")
     ax.set(title=title, xlabel="coupling strength")
@@ -184,121 +203,199 @@ plotting.plt.show()
 # *What to see:* for weak couplings the marginal route is one to two orders of magnitude more accurate; for
 # strong couplings both approximations break the model's near-symmetry and their errors approach each other.
 #
-# ## The check and its controls
+# ## The check
 #
-# From `CLAIMS.md`: on 100 random models of each kind, $-\log Z \le F_{\rm m} \le F_{\rm full}$ in 100/100 (with
-# the constructive marginal route of the proof, to $10^{-9}$ nats), and the hidden means are more accurate with
-# the marginal route in at least 90/100. Beside it we report, without asserting, how often the two *independent*
-# routes (each with its own restarts) come out ordered.
+# The acceptance criterion (the catalogue, `book/claims.yml`): on 100 random models of each kind,
+# $-\log Z \le F_{\rm m} \le F_{\rm full}$ in 100/100 and the hidden means more accurate with the marginal route in
+# at least 90/100. Per kind of model:
 #
-# Two negative controls, each a case where the check must fail:
-#
-# - *An inexact marginal.* The theorem's hypothesis is that the summed-out layer is integrated exactly. We repeat
-#   the free-energy check with the marginal model of the GRBM computed as if every $\sigma_i$ were 1, the error of
-#   dropping $\sigma^2$ from the integral. Identity (1) no longer holds, and the ordering must break.
-# - *Routes assigned at random.* The accuracy check must not pass when there is nothing to find: for each model a
-#   fair coin decides which route's error is called "marginal". About half the models then favour each label, and
-#   90/100 must fail.
+# - **evidence** `independent_ordered`: $-\log Z \le F_{\rm m} \le F_{\rm full}$ for the two *independent* routes,
+#   each the best of its own starts (100/100);
+# - **evidence** `hidden_means_better`: the hidden means closer to the exact ones by the marginal route (90/100);
+# - **sanity** `identity` (1) to $10^{-9}$; `gibbs`: $-\log Z$ below both free energies; `constructive_ordered`:
+#   the ordering along the constructive route, which holds by (1) (100/100 each).
 
 # %%
-def ordered(neg_log_z, f_marginal, f_full, tol=1e-9):
-    """How many models satisfy -log Z <= F_m <= F_full (to tol)."""
-    return int(np.sum((neg_log_z <= f_marginal + tol) & (f_marginal <= f_full + tol)))
+def ordered(lower, middle, upper, tol=1e-9):
+    """How many models satisfy lower <= middle <= upper (to tol)."""
+    return int(np.sum((lower <= middle + tol) & (middle <= upper + tol)))
 
 
-def check(tables, n):
-    """CLAIMS.md's criterion on the GRBM and binary-RBM tables."""
-    g, b = tables["GRBM"], tables["binary RBM"]
-    return {"free_energy_ordered": all(ordered(t.neg_log_z, t.f_constructive, t.f_full) == n for t in (g, b)),
-            "hidden_means_better": (g.err_kept_marginal < g.err_kept_full).sum() >= 0.9 * n
-            and (b.err_summed_marginal < b.err_summed_full).sum() >= 0.9 * n}
+def route_checks(tables, n, identity_error, tol=1e-9):
+    """The page's checks on the route tables of each kind of model (``grbm``: hidden layer kept)."""
+    out = {"identity": repro.sanity(identity_error, "<=", 1e-9, scale=1e-9)}
+    for k, t in tables.items():
+        hidden = "kept" if k == "grbm" else "summed"
+        out |= {
+            f"gibbs_{k}": repro.sanity(int(np.sum(t.neg_log_z <= np.minimum(t.f_marginal, t.f_full) + tol)), ">=", n),
+            f"constructive_ordered_{k}": repro.sanity(ordered(t.neg_log_z, t.f_constructive, t.f_full, tol), ">=", n),
+            f"independent_ordered_{k}": repro.evidence(ordered(t.neg_log_z, t.f_marginal, t.f_full, tol), ">=", n),
+            f"hidden_means_better_{k}": repro.evidence(
+                int((t[f"err_{hidden}_marginal"] < t[f"err_{hidden}_full"]).sum()), ">=", 0.9 * n)}
+    return out
 
 
-checks = check(results, n_models)
-counts = {f"{k}_{what}": v for k, t in (("grbm", results["GRBM"]), ("rbm", results["binary RBM"])) for what, v in {
-    "ordered": ordered(t.neg_log_z, t.f_constructive, t.f_full),
-    "ordered_independent": ordered(t.neg_log_z, t.f_marginal, t.f_full),
-    "hidden_better": int((t.err_kept_marginal < t.err_kept_full).sum() if k == "grbm"
-                         else (t.err_summed_marginal < t.err_summed_full).sum()),
-}.items()}
-binary = results["binary RBM"]
-counts["rbm_visible_better"] = int((binary.err_kept_marginal < binary.err_kept_full).sum())
-print(counts)
+checks = route_checks(results, n_models, identity_error)
+for k, c in checks.items():
+    print(f"{c.kind:>8} {k}: {c.value:.4g} {c.op} {c.threshold:.4g} ({'holds' if c.passed else 'fails'})")
 
-# %%
-def inexact(model):
-    """The constructive route (from a zero start) on the marginal model integrated as if every sigma_i were 1."""
-    start = bz.mean_field(model)
-    wrong = bz.marginal_mean_field(model._replace(sigma=torch.ones_like(model.sigma)), init=start.mean_h)
-    return dict(f_constructive=wrong.free_energy.item(), f_full=start.free_energy.item())
-
-
-bad = pd.DataFrame([inexact(m) for m in models["GRBM"]]).assign(neg_log_z=results["GRBM"].neg_log_z)
-control_inexact = {"free_energy_ordered": ordered(bad.neg_log_z, bad.f_constructive, bad.f_full) == n_models}
-swapped = {}
-for name, t in results.items():
-    layer = "kept" if name == "GRBM" else "summed"
-    coin = session.rng.random(n_models) < 0.5
-    marginal = np.where(coin, t[f"err_{layer}_full"], t[f"err_{layer}_marginal"])
-    full = np.where(coin, t[f"err_{layer}_marginal"], t[f"err_{layer}_full"])
-    swapped[name] = int((marginal < full).sum())
-control_swapped = {"hidden_means_better": min(swapped.values()) >= 0.9 * n_models}
-print(f"inexact marginal: ordered in {ordered(bad.neg_log_z, bad.f_constructive, bad.f_full)}/{n_models}; "
-      f"routes at random: 'marginal' better in {swapped}")
+# %% [markdown]
+# ## Controls
+#
+# Each runs `route_checks` on a case where a check must fail.
+#
+# - *Near miss: no restarts.* Both routes as a reader would first run them: once, from the all-zero start (the
+#   constructive route then starts from that full solution). Everything the sanity checks test still holds, but
+#   each iteration may now stop at a different local minimum of a strongly coupled model, so nothing forces
+#   $F_{\rm m} \le F_{\rm full}$: `independent_ordered` can fail.
+# - *Far: an inexact marginal* (GRBM). The marginal model integrated as if every $\sigma_i$ were 1, the error of
+#   dropping $\sigma^2$ from the Gaussian integral. A plausible slip, but the identity sanity check catches it.
+# - *Far: routes assigned at random.* For each model a fair coin decides which route is called "marginal". There
+#   is then nothing to find; a strawman, kept as an illustration.
 
 # %%
-def measure_median(gaps):
-    """The median gap over models, with two bootstrap standard errors as its tolerance."""
-    iv = stats.bootstrap(gaps, np.median, session.rng)
-    return repro.measure(iv.value, tol=2 * iv.sem, basis="2 bootstrap standard errors of the median over models")
+def zero_start(t):
+    """The route table of the zero-start runs, under the names ``route_checks`` reads."""
+    cols = ["f_full", "f_marginal", "f_constructive", "err_kept_full", "err_kept_marginal", "err_summed_full",
+            "err_summed_marginal"]
+    return t.assign(**{c: t[f"{c}_zero"] for c in cols})
 
 
+def inexact(model, n_restarts, generator):
+    """The routes on a GRBM with its marginal integrated as if every sigma_i were 1 (hidden layer kept)."""
+    wrong = model._replace(sigma=torch.ones_like(model.sigma))
+    ex, full = bz.exact(model), bz.mean_field(model, n_restarts=n_restarts, generator=generator)
+    runs = {"f_full": full, "f_marginal": bz.marginal_mean_field(wrong, n_restarts=n_restarts, generator=generator),
+            "f_constructive": bz.marginal_mean_field(wrong, init=full.mean_h)}
+    row = {k: float(repro.to_numpy(mf.free_energy)) for k, mf in runs.items()}
+    row |= {f"err_kept_{r}": float(repro.to_numpy((runs[f"f_{r}"].mean_h - ex.mean_h).abs().mean()))
+            for r in ("full", "marginal")}
+    return row | {"neg_log_z": -float(repro.to_numpy(ex.log_z))}
+
+
+# %%
+def coin(t, rng):
+    """The table with the two routes' labels swapped where a fair coin says so."""
+    flip = rng.random(len(t)) < 0.5
+    swap = {f"f_{a}": f"f_{b}" for a, b in (("full", "marginal"), ("marginal", "full"))}
+    swap |= {f"err_{layer}_{a}": f"err_{layer}_{b}" for layer in ("kept", "summed")
+             for a, b in (("full", "marginal"), ("marginal", "full"))}
+    return t.assign(**{c: np.where(flip, t[other], t[c]) for c, other in swap.items()})
+
+
+def as_control(what, checks, kind):
+    """A control whose figures are its evidence checks' values."""
+    return repro.control(what, checks, {k: c.value for k, c in checks.items() if c.kind == "evidence"}, kind=kind)
+
+
+# %%
+g_inexact = session.generator_for("inexact")
+bad = pd.DataFrame([inexact(m, n_restarts, g_inexact) for m in models["grbm"]])
+inexact_identity = max(identity_gap(m, m._replace(sigma=torch.ones_like(m.sigma)), g) for m in probe[:5])
+controls = {
+    "no_restarts": as_control("both routes once from the all-zero start, without restarts",
+                                 route_checks({k: zero_start(t) for k, t in results.items()}, n_models,
+                                              identity_error), kind="near miss"),
+    "inexact_marginal": as_control("GRBM marginal integrated as if sigma = 1",
+                                      route_checks({"grbm": bad}, n_models, inexact_identity), kind="far"),
+    "routes_at_random": as_control("which route is 'marginal' decided by a fair coin",
+                                      route_checks({k: coin(t, session.rng_for("coin", i))
+                                                    for i, (k, t) in enumerate(results.items())},
+                                                   n_models, identity_error), kind="far"),
+}
+for name, c in controls.items():
+    print(f"{name} ({c.kind}): sanity passed {c.sanity_passed}; failed evidence {c.failed_evidence}")
+
+# %%
+def median_gap(gaps, rng):
+    """The median gap over models; its tolerance is two standard errors (bootstrap) of the difference of two such
+    medians over independent sets of models."""
+    iv = stats.bootstrap(np.asarray(gaps), np.median, rng)
+    return repro.measure(iv.value, tol=2 * np.sqrt(2) * iv.sem,
+                         basis="2 bootstrap standard errors of the difference of two medians over models")
+
+
+def count(v, n):
+    return repro.measure(v, tol=stats.count_tolerance(v, n), basis="binomial spread of a count of models")
+
+
+t0 = results["rbm"]
+measured = {
+    **{f"{k}_{route}_median_gap": median_gap(t[f"f_{route}"] - t.neg_log_z, session.rng_for("bootstrap", 2 * i + j))
+       for i, (k, t) in enumerate(results.items()) for j, route in enumerate(("full", "marginal"))},
+    "rbm_visible_better": count(int((t0.err_kept_marginal < t0.err_kept_full).sum()), n_models),
+    "exact_seconds": exact_seconds, "marginal_route_seconds": marginal_route_seconds, "n_models": n_models,
+    "n_restarts": n_restarts,
+}
+
+# %%
 repro.record_claim(
     "Y2",
     title="Mean field after summing out a layer of an RBM beats mean field on the whole model",
     status=repro.grade(checks),
-    criterion="-log Z <= F_m <= F_full in 100/100 models of each kind; hidden-magnetisation error smaller with "
+    criterion="-log Z <= F_m <= F_full in 100/100 models of each kind (evidence: two independent routes, each "
+              "the best of its starts; sanity: the constructive route); hidden-magnetisation error smaller with "
               "the marginal route in >= 90/100",
     checks=checks,
-    measured={
-        "identity_max_error": repro.measure(identity_error, tol=1e-9, basis="rounding: exact below 1e-9"),
-        **{k: v if k.endswith("_ordered") else repro.measure(v, tol=stats.count_tolerance(v, n_models),
-                                                             basis="binomial spread of a count of models")
-           for k, v in counts.items()},
-        **{f"{k}_median_gap_{route}": measure_median(t[f"f_{route}"] - t.neg_log_z)
-           for k, t in (("grbm", results["GRBM"]), ("rbm", results["binary RBM"])) for route in ("full", "marginal")},
-        "n_models": n_models,
-    },
-    controls={
-        "inexact_marginal": repro.control("GRBM marginal integrated as if sigma = 1", control_inexact,
-                                          {"ordered": ordered(bad.neg_log_z, bad.f_constructive, bad.f_full)}),
-        "routes_at_random": repro.control("which route is 'marginal' decided by a fair coin", control_swapped,
-                                          {"grbm_better": swapped["GRBM"], "rbm_better": swapped["binary RBM"]}),
-    },
+    measured=measured,
+    controls=controls,
 )
-assert identity_error < 1e-9, "identity (1) fails: the marginal model is not exact"
-assert all(checks.values()), checks
-assert not any(control_inexact.values()) and not any(control_swapped.values()), "a control passed the check"
+for k, c in checks.items():
+    repro.glue(k, c.value)
+
+# %% [markdown]
+# What the verdict rests on: every check holds, and the near miss passes the sanity checks and fails an evidence
+# check.
+
+# %%
+assert all(c.passed for c in checks.values()), checks
+near = controls["no_restarts"]
+assert near.sanity_passed and near.failed_evidence, near
+assert all(not c.passed_check for c in controls.values()), "a control passed the check"
 
 # %% [markdown]
 # ## What we found
 #
-# Status: **{glue:md}`status`**. The theorem's half holds as it must: identity (1) is exact to
-# {glue:text}`identity_max_error:.0e` nats at arbitrary product distributions, and along the constructive route
-# $-\log Z \le F_{\rm m} \le F_{\rm full}$ held in {glue:text}`grbm_ordered`/{glue:text}`n_models` GRBMs and
-# {glue:text}`rbm_ordered`/{glue:text}`n_models` binary RBMs. The check can fail: with the GRBM's marginal
-# integrated as if every $\sigma_i$ were 1, the ordering held in only {glue:text}`inexact_marginal.ordered`/100.
-# Run independently, each with its own restarts, the two routes came out ordered in
-# {glue:text}`grbm_ordered_independent` and {glue:text}`rbm_ordered_independent` models: an iteration can stop in
-# a worse local minimum than the other route's, which is no counterexample to (2), but a reader using the marginal
-# route on strongly coupled models should restart it.
+# Status: **{glue:md}`status`**.
 #
-# The empirical half holds too. The hidden means were more accurate with the marginal route in
-# {glue:text}`grbm_hidden_better` GRBMs and {glue:text}`rbm_hidden_better` binary RBMs (the kept, visible layer of
-# the binary RBM: {glue:text}`rbm_visible_better`), against {glue:text}`routes_at_random.grbm_better` and
-# {glue:text}`routes_at_random.rbm_better` when a coin assigns the labels. The median free-energy gap above
-# $-\log Z$ fell from {glue:text}`grbm_median_gap_full:.2f` to {glue:text}`grbm_median_gap_marginal:.2f` nats for
-# the GRBM and from {glue:text}`rbm_median_gap_full:.2f` to {glue:text}`rbm_median_gap_marginal:.2f` for the binary
-# RBM. Where the coupling is strong both approximations become poor and the advantage in the means shrinks: the
-# theorem guarantees the free-energy ordering, not better means, and the experiment shows the latter as a strong
-# tendency rather than a law.
+# *The theorem.* Identity (1) holds to {glue:text}`identity:.0e` nats at arbitrary product distributions, and
+# along the constructive route $-\log Z \le F_{\rm m} \le F_{\rm full}$ held in
+# {glue:text}`constructive_ordered_grbm:.0f`/{glue:text}`n_models` GRBMs and
+# {glue:text}`constructive_ordered_rbm:.0f`/{glue:text}`n_models` binary RBMs: sanity checks of our marginal models
+# and updates, true by (1). The evidence is the ordering of the two *independent* routes, each the best of the
+# all-zero start and {glue:text}`n_restarts` random starts: it held in
+# {glue:text}`independent_ordered_grbm:.0f` GRBMs and {glue:text}`independent_ordered_rbm:.0f` binary RBMs. It
+# can fail: run once from the all-zero start without restarts (the near miss), the routes came out ordered in only
+# {glue:text}`no_restarts.independent_ordered_grbm:.0f` GRBMs and
+# {glue:text}`no_restarts.independent_ordered_rbm:.0f` binary RBMs, because a single iteration can stop in a worse
+# local minimum than the other route's. That is no counterexample to (2), which is about minima, but it
+# says that the marginal route's advantage in free energy must be looked for with restarts on strongly coupled
+# models. The median free-energy gap above $-\log Z$ fell from {glue:text}`grbm_full_median_gap:.2f` to
+# {glue:text}`grbm_marginal_median_gap:.2f` nats for the GRBM and from {glue:text}`rbm_full_median_gap:.2f` to
+# {glue:text}`rbm_marginal_median_gap:.2f` for the binary RBM.
+#
+# *The means.* The hidden means were more accurate with the marginal route in
+# {glue:text}`hidden_means_better_grbm:.0f` GRBMs and {glue:text}`hidden_means_better_rbm:.0f` binary RBMs (the
+# kept, visible layer of the binary RBM: {glue:text}`rbm_visible_better:.0f`); without restarts, in
+# {glue:text}`no_restarts.hidden_means_better_grbm:.0f` and {glue:text}`no_restarts.hidden_means_better_rbm:.0f`.
+# The far controls: with the GRBM's marginal integrated as if every $\sigma_i$ were 1, the independent routes were
+# ordered in {glue:text}`inexact_marginal.independent_ordered_grbm:.0f` models and its hidden means better in
+# {glue:text}`inexact_marginal.hidden_means_better_grbm:.0f` (the identity sanity check already flags this slip);
+# with the labels assigned by a coin, "marginal" was better in
+# {glue:text}`routes_at_random.hidden_means_better_grbm:.0f` and
+# {glue:text}`routes_at_random.hidden_means_better_rbm:.0f`. Where the coupling is strong both approximations
+# become poor and the advantage in the means shrinks: the theorem guarantees the free-energy ordering of the
+# minima, not better means, and the experiment shows the latter as a strong tendency rather than a law.
+#
+# *What it costs.* For the GRBM the marginal route is as cheap as the full one (a pairwise model on the 16
+# hidden spins). For the binary RBM every coordinate update of the marginal route takes exact expectations over
+# all $2^{12}$ visible states, so it costs as much as exact inference, or more: on the strongest binary model one
+# exact enumeration took {glue:md}`exact_seconds` and one marginal run {glue:md}`marginal_route_seconds`. The
+# binary half of this page tests the theorem; it is not a practical method for large binary RBMs.
+#
+# *Answers to the review.* (1) The ordering along the constructive route cannot fail by identity (1): it is now a
+# sanity check (`constructive_ordered`), beside `gibbs` and `identity`. (2) The ordering of the two independent
+# routes, reported before, is now the evidence (`independent_ordered`, 100/100 required). (3) The cost of the
+# binary marginal route is stated and measured above. (4) The coin-assigned control is marked `far`; the near miss
+# is the same two routes without restarts, which passes every sanity check and fails the ordering. The inexact
+# marginal is a plausible slip, but it fails the identity sanity check, so it is recorded as `far` too.

@@ -8,16 +8,27 @@ sums the even ones analytically (:func:`dbm_log_likelihood`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from dltheory.boltzmann._rbm import (RBM, binary_entropy, exact, fit_rbm, log2cosh, rbm_log_likelihood, rbm_posterior,
-                                     spin_states)
+from dltheory.boltzmann._rbm import (
+    RBM,
+    binary_entropy,
+    exact,
+    fit_rbm,
+    log2cosh,
+    rbm_log_likelihood,
+    rbm_posterior,
+    spin_states,
+    transpose,
+)
 
 __all__ = ["DBM", "dbm_log_partition", "dbm_log_likelihood", "compose_dbm", "PretrainingBound", "pretraining_bound",
-           "aggregated_posterior", "Stage", "Pretraining", "evaluate", "pretrain"]
+           "aggregated_posterior", "Stage", "Pretraining", "evaluate", "first_stage", "independent_start", "dbn_start",
+           "second_stage", "pretrain"]
 
 
 class DBM(NamedTuple):
@@ -127,12 +138,15 @@ def aggregated_posterior(first: RBM, v: Tensor) -> tuple[Tensor, Tensor]:
 
 class Stage(NamedTuple):
     """Means over the data after one pretraining stage: the layer-wise bound, the cluster bound, the exact DBM
-    log-likelihood, and whether both bounds stayed below the exact value at every data point."""
+    log-likelihood, and whether both bounds stayed below the exact value at every data point; the slacks are the
+    smallest per-pattern gaps ``exact - layerwise`` and ``exact - cluster`` (>= 0 where the bounds hold)."""
 
     layerwise: float
     cluster: float
     exact: float
     bounds_hold: bool
+    layerwise_slack: float = float("nan")
+    cluster_slack: float = float("nan")
 
 
 class Pretraining(NamedTuple):
@@ -155,37 +169,72 @@ def evaluate(first: RBM, second: RBM, v: Tensor) -> Stage:
     exact_ll = dbm_log_likelihood(compose_dbm(first, second), v)
     slack = 1e-9 * (1 + exact_ll.abs())
     holds = bool(torch.all(bound.layerwise <= exact_ll + slack) and torch.all(bound.cluster <= exact_ll + slack))
-    return Stage(bound.layerwise.mean().item(), bound.cluster.mean().item(), exact_ll.mean().item(), holds)
+    return Stage(bound.layerwise.mean().item(), bound.cluster.mean().item(), exact_ll.mean().item(), holds,
+                 (exact_ll - bound.layerwise).min().item(), (exact_ll - bound.cluster).min().item())
+
+
+def first_stage(v: Tensor, hidden: int, *, steps: int, lr: float, init_scale: float,
+                generator: torch.Generator) -> tuple[RBM, RBM]:
+    r"""Stage 1: the first RBM :math:`A` on :math:`(v, h_1)` at its random start (couplings of standard deviation
+    ``init_scale``, zero biases) and after exact-gradient maximum likelihood on the data ``v`` (N, n_0)."""
+    kw = dict(dtype=v.dtype, device=v.device)
+    a0 = RBM(init_scale * torch.randn(v.shape[1], hidden, generator=generator, **kw), torch.zeros(v.shape[1], **kw),
+             torch.zeros(hidden, **kw))
+    return a0, fit_rbm(a0, v, steps=steps, lr=lr)
+
+
+def independent_start(first: RBM, v: Tensor, top: int, *, init_scale: float, generator: torch.Generator) -> RBM:
+    r"""A start for the second RBM :math:`B` on :math:`(h_1, h_2)` with ``top`` units: the best prior with
+    independent middle units, :math:`b_B = \operatorname{artanh} \mathbb E_q[h_1]` under the aggregated posterior of
+    ``first`` on ``v``, and couplings of standard deviation ``init_scale`` (zero couplings are a saddle)."""
+    h1, q = aggregated_posterior(first, v)
+    mean = (q @ h1).clamp(-0.999, 0.999)
+    kw = dict(dtype=v.dtype, device=v.device)
+    return RBM(init_scale * torch.randn(first.W.shape[1], top, generator=generator, **kw), torch.atanh(mean),
+               torch.zeros(top, **kw))
+
+
+def dbn_start(first: RBM) -> RBM:
+    r"""The deep-belief-net start of the second RBM: :math:`B = A^\top` (weights transposed, biases swapped), so
+    that :math:`P_B(h_1) = P_A(h_1)` and the top layer has as many units as the visible one."""
+    return transpose(first)
+
+
+def second_stage(untrained: RBM, first: RBM, v: Tensor, start: Callable[[RBM], RBM], *, steps: int, lr: float,
+                 scramble: torch.Generator | None = None) -> Pretraining:
+    r"""Stage 2 from ``start``, and the :class:`Stage` values of the whole run.
+
+    ``untrained`` and ``first`` are the first RBM before and after stage 1 (:func:`first_stage`); ``start`` maps a
+    first RBM to the second RBM's start (e.g. :func:`dbn_start`), applied to both. :math:`B` is fitted by
+    exact-gradient maximum likelihood to ``first``'s aggregated posterior on ``v`` (N, n_0); with a ``scramble``
+    generator, to its probabilities randomly reassigned among the middle states (the wrong target, without the
+    guarantee). ``second_gain`` is the rise of :math:`B`'s objective on the target it was fitted to.
+    """
+    untrained_stage = evaluate(untrained, start(untrained), v)
+    b0 = start(first)
+    stage1 = evaluate(first, b0, v)
+    h1, q = aggregated_posterior(first, v)
+    if scramble is not None:
+        q = q[torch.randperm(q.numel(), generator=scramble, device=scramble.device).to(q.device)]
+    b = fit_rbm(b0, h1, weights=q, steps=steps, lr=lr)
+    gain = ((q * rbm_log_likelihood(b, h1)).sum() - (q * rbm_log_likelihood(b0, h1)).sum()).item()
+    return Pretraining(untrained_stage, stage1, evaluate(first, b, v), rbm_log_likelihood(first, v).mean().item(), gain,
+                       first, b)
 
 
 def pretrain(v: Tensor, hidden: int, top: int, *, steps: int, lr: float, init_scale: float,
              generator: torch.Generator, scramble_target: bool = False) -> Pretraining:
     r"""DBN-type pretraining of a ``v``-``hidden``-``top`` DBM on data ``v`` (N, n_0) of :math:`\pm1` patterns.
 
-    Stage 1 fits an RBM :math:`A` on the data; stage 2 fits an RBM :math:`B` on :math:`A`'s aggregated posterior
-    (:func:`aggregated_posterior`), both by exact-gradient maximum likelihood (:func:`fit_rbm`). :math:`B` starts
-    from the best independent prior, :math:`b_B = \operatorname{artanh} \mathbb E_q[h_1]`, with couplings of
-    standard deviation ``init_scale`` (zero couplings are a saddle of the likelihood). With
+    Stage 1 fits an RBM :math:`A` on the data (:func:`first_stage`); stage 2 fits an RBM :math:`B` on :math:`A`'s
+    aggregated posterior (:func:`aggregated_posterior`) from :func:`independent_start` (:func:`second_stage`),
+    both by exact-gradient maximum likelihood (:func:`fit_rbm`), all draws from ``generator``. With
     ``scramble_target=True``, stage 2 instead fits :math:`B` to the aggregated posterior's probabilities randomly
     reassigned among the middle states: the wrong target, for which the bound carries no guarantee.
     """
-    kw = dict(dtype=v.dtype, device=v.device)
-    a = RBM(init_scale * torch.randn(v.shape[1], hidden, generator=generator, **kw), torch.zeros(v.shape[1], **kw),
-            torch.zeros(hidden, **kw))
+    a0, a = first_stage(v, hidden, steps=steps, lr=lr, init_scale=init_scale, generator=generator)
 
-    def start_second(first: RBM) -> RBM:
-        h1, q = aggregated_posterior(first, v)
-        mean = (q @ h1).clamp(-0.999, 0.999)
-        return RBM(init_scale * torch.randn(hidden, top, generator=generator, **kw), torch.atanh(mean),
-                   torch.zeros(top, **kw))
+    def start(first: RBM) -> RBM:
+        return independent_start(first, v, top, init_scale=init_scale, generator=generator)
 
-    untrained = evaluate(a, start_second(a), v)
-    a = fit_rbm(a, v, steps=steps, lr=lr)
-    b0 = start_second(a)
-    stage1 = evaluate(a, b0, v)
-    h1, q = aggregated_posterior(a, v)
-    if scramble_target:
-        q = q[torch.randperm(q.numel(), generator=generator, device=generator.device).to(q.device)]
-    b = fit_rbm(b0, h1, weights=q, steps=steps, lr=lr)
-    gain = ((q * rbm_log_likelihood(b, h1)).sum() - (q * rbm_log_likelihood(b0, h1)).sum()).item()
-    return Pretraining(untrained, stage1, evaluate(a, b, v), rbm_log_likelihood(a, v).mean().item(), gain, a, b)
+    return second_stage(a0, a, v, start, steps=steps, lr=lr, scramble=generator if scramble_target else None)

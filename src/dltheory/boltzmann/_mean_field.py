@@ -80,9 +80,10 @@ def ising_mean_field(J: Tensor, f: Tensor, *, init: Tensor | None = None, dampin
 
 
 def _best_of(run: Callable[[Tensor | None], MeanField], size: int, init: Tensor | None, n_restarts: int,
-             generator: torch.Generator | None) -> MeanField:
-    """Run from ``init`` (all-zero means if None) and ``n_restarts`` uniform random means; lowest free energy."""
-    best = run(init)
+             generator: torch.Generator | None, first: MeanField | None = None) -> MeanField:
+    """Run from ``init`` (all-zero means if None) and ``n_restarts`` uniform random means; lowest free energy.
+    ``first``, if given, is the run from ``init`` already done."""
+    best = run(init) if first is None else first
     for _ in range(n_restarts):
         start = 2 * torch.rand(size, dtype=torch.float64, generator=generator, device=device_of(generator)) - 1
         cand = run(start)
@@ -93,16 +94,17 @@ def _best_of(run: Callable[[Tensor | None], MeanField], size: int, init: Tensor 
 
 def mean_field(model: RBM | GaussianRBM, *, init: Tensor | None = None, n_restarts: int = 0,
                generator: torch.Generator | None = None, damping: float = 0.0, tol: float = 1e-12,
-               max_iter: int = 10_000) -> MeanField:
+               max_iter: int = 10_000, _first: MeanField | None = None) -> MeanField:
     r"""Naive mean field on the whole model (both layers factorised).
 
     Alternating layer updates, each an exact block minimisation of the free energy (layers have no internal
     couplings): the visible layer by :func:`visible_update`, then :math:`m_h = \tanh(c + W^\top m_v)`. For the
     GRBM the combined hidden update carries the self-coupling :math:`\sum_i \sigma_i^2 W_{ij}^2 m_j` that the
-    marginal model does not have. ``init`` are the initial hidden means (m,).
+    marginal model does not have. ``init`` are the initial hidden means (m,). ``_first`` (internal) is the run
+    from ``init`` if it was already done, so that :func:`compare_routes` can keep it without running it twice.
     """
     return _best_of(lambda start: _mean_field(model, start, damping, tol, max_iter), model.W.shape[1], init,
-                    n_restarts, generator)
+                    n_restarts, generator, _first)
 
 
 def _mean_field(model: RBM | GaussianRBM, init_h: Tensor | None, damping: float, tol: float,
@@ -128,7 +130,7 @@ def kept_size(model: RBM | GaussianRBM) -> int:
 
 def marginal_mean_field(model: RBM | GaussianRBM, *, init: Tensor | None = None, n_restarts: int = 0,
                         generator: torch.Generator | None = None, damping: float = 0.0, tol: float = 1e-12,
-                        max_iter: int = 10_000) -> MeanField:
+                        max_iter: int = 10_000, _first: MeanField | None = None) -> MeanField:
     r"""Naive mean field after one layer is marginalised out exactly.
 
     GRBM: the Gaussian visible layer is integrated out (:func:`grbm_pairwise`) and mean field runs on the
@@ -137,10 +139,11 @@ def marginal_mean_field(model: RBM | GaussianRBM, *, init: Tensor | None = None,
     W_{:j}^\top v)`; coordinate updates :math:`m_i = \tanh\big(-\tfrac12 (\mathbb E[E \mid v_i{=}1] -
     \mathbb E[E \mid v_i{=}-1])\big)` use exact expectations over the visible states (n <= ~20), and
     ``mean_h`` is :math:`\mathbb{E}_q \tanh(c + W^\top v)`. To sum out the visible layer instead, pass
-    ``RBM(W.T, c, b)``. ``init`` are the initial means of the kept layer (:func:`kept_size` units).
+    ``RBM(W.T, c, b)``. ``init`` are the initial means of the kept layer (:func:`kept_size` units); ``_first``
+    as in :func:`mean_field`.
     """
     return _best_of(lambda start: _marginal_mean_field(model, start, damping, tol, max_iter), kept_size(model),
-                    init, n_restarts, generator)
+                    init, n_restarts, generator, _first)
 
 
 def _marginal_mean_field(model: RBM | GaussianRBM, init: Tensor | None, damping: float, tol: float,
@@ -187,7 +190,9 @@ class Routes(NamedTuple):
     random starts); ``f_marginal`` the marginal model's, from its own starts (independent of the full route);
     ``f_constructive`` the marginal model's, started from the full route's means of the kept layer, so that by
     the identity :math:`F_{\rm full} = F_{\rm m} + \mathbb E\,\mathrm{KL}` it cannot exceed ``f_full``. The
-    ``err_*`` are mean absolute errors of the means of the kept and of the summed-out layer.
+    ``err_*`` are mean absolute errors of the means of the kept and of the summed-out layer. The ``*_zero``
+    fields are the same quantities for textbook naive mean field without restarts: each route run once from
+    all-zero means (the first of its starts), the constructive route started from that full solution.
     """
 
     neg_log_z: float
@@ -198,6 +203,13 @@ class Routes(NamedTuple):
     err_kept_marginal: float
     err_summed_full: float
     err_summed_marginal: float
+    f_full_zero: float = float("nan")
+    f_marginal_zero: float = float("nan")
+    f_constructive_zero: float = float("nan")
+    err_kept_full_zero: float = float("nan")
+    err_kept_marginal_zero: float = float("nan")
+    err_summed_full_zero: float = float("nan")
+    err_summed_marginal_zero: float = float("nan")
 
 
 def compare_routes(model: RBM | GaussianRBM, *, n_restarts: int = 0,
@@ -207,16 +219,19 @@ def compare_routes(model: RBM | GaussianRBM, *, n_restarts: int = 0,
     The kept layer is the GRBM's hidden layer and the binary RBM's visible layer (:func:`marginal_mean_field`).
     """
     ex = exact(model)
-    full = mean_field(model, n_restarts=n_restarts, generator=generator)
-    marginal = marginal_mean_field(model, n_restarts=n_restarts, generator=generator)
+    full_zero, marginal_zero = mean_field(model), marginal_mean_field(model)
+    full = mean_field(model, n_restarts=n_restarts, generator=generator, _first=full_zero)
+    marginal = marginal_mean_field(model, n_restarts=n_restarts, generator=generator, _first=marginal_zero)
     gauss = isinstance(model, GaussianRBM)
-    constructive = marginal_mean_field(model, init=full.mean_h if gauss else full.mean_v)
-
-    def err(a: Tensor, b: Tensor) -> float:
-        return (a - b).abs().mean().item()
-
     kept, summed = ("mean_h", "mean_v") if gauss else ("mean_v", "mean_h")
+    constructive = marginal_mean_field(model, init=getattr(full, kept))
+    constructive_zero = marginal_mean_field(model, init=getattr(full_zero, kept))
+
+    def errors(mf: MeanField) -> tuple[float, float]:
+        return tuple((getattr(mf, k) - getattr(ex, k)).abs().mean().item() for k in (kept, summed))
+
+    (ekf, esf), (ekm, esm) = errors(full), errors(marginal)
+    (ekf0, esf0), (ekm0, esm0) = errors(full_zero), errors(marginal_zero)
     return Routes(-ex.log_z.item(), full.free_energy.item(), marginal.free_energy.item(),
-                  constructive.free_energy.item(), err(getattr(full, kept), getattr(ex, kept)),
-                  err(getattr(marginal, kept), getattr(ex, kept)), err(getattr(full, summed), getattr(ex, summed)),
-                  err(getattr(marginal, summed), getattr(ex, summed)))
+                  constructive.free_energy.item(), ekf, ekm, esf, esm, full_zero.free_energy.item(),
+                  marginal_zero.free_energy.item(), constructive_zero.free_energy.item(), ekf0, ekm0, esf0, esm0)

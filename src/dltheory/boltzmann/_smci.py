@@ -28,9 +28,9 @@ from torch import Tensor
 from dltheory.boltzmann._dbm import DBM, dbm_log_likelihood
 from dltheory.boltzmann._rbm import log2cosh, spin_states
 
-__all__ = ["random_dbm", "dbm_exact_sample", "gibbs_sweep", "mc_pair_stats", "smci1_pair_stats",
+__all__ = ["random_dbm", "uniform_dbm", "dbm_exact_sample", "gibbs_sweep", "mc_pair_stats", "smci1_pair_stats",
            "smci2_pair_stats", "exact_pair_stats", "mean_field_data_stats", "dbm_visible_kl", "shuffle_units",
-           "LearningCurve", "learn_dbm"]
+           "stack_dbms", "visible_log_prob", "visible_kl", "LearningCurves", "learn_dbms"]
 
 
 def random_dbm(sizes: list[int], scale: float, *, generator: torch.Generator | None = None) -> DBM:
@@ -43,13 +43,25 @@ def random_dbm(sizes: list[int], scale: float, *, generator: torch.Generator | N
     return DBM(weights, biases)
 
 
+def uniform_dbm(sizes: list[int], *, generator: torch.Generator | None = None) -> DBM:
+    r"""A DBM with no biases and Glorot–Bengio ("Xavier") uniform weights,
+    :math:`W_{l,ij} \sim U(-r_l, r_l)` with :math:`r_l = \sqrt{6 / (n_l + n_{l+1})}`, float64, on ``generator``'s
+    device (the start used by Yasuda's group's public DBM code)."""
+    dev = generator.device if generator is not None else torch.device("cpu")
+    kw = dict(generator=generator, dtype=torch.float64, device=dev)
+    weights = tuple((6 / (a + b)) ** 0.5 * (2 * torch.rand(a, b, **kw) - 1)
+                    for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return DBM(weights, tuple(torch.zeros(n, dtype=torch.float64, device=dev) for n in sizes))
+
+
 def _field(dbm: DBM, layers: list[Tensor], k: int) -> Tensor:
-    """Field on layer ``k`` from its neighbours in ``layers`` (list of (S, n_j)), shape (S, n_k)."""
-    f = dbm.biases[k].expand(layers[0].shape[0], -1)
+    """Field on layer ``k`` from its neighbours in ``layers`` (list of (..., S, n_j)), shape (..., S, n_k). A
+    batched DBM (weights (B, n_l, n_{l+1}), biases (B, n_l)) takes layers (B, S, n_l)."""
+    f = dbm.biases[k].unsqueeze(-2)  # (..., 1, n_k)
     if k > 0:
         f = f + layers[k - 1] @ dbm.weights[k - 1]
     if k < len(dbm.weights):
-        f = f + layers[k + 1] @ dbm.weights[k].T
+        f = f + layers[k + 1] @ dbm.weights[k].mT
     return f
 
 
@@ -59,8 +71,8 @@ def _spins(p_plus: Tensor, generator: torch.Generator | None) -> Tensor:
 
 
 def _window_log_weights(weights: list[Tensor], biases: list[Tensor], enum: list[int]):
-    """For a chain of layers with per-sample biases (list of (S, n_k)) and weights (list of (n_k, n_k+1)),
-    enumerate the joint states of the layers ``enum`` (every other one) and sum the rest analytically.
+    """For a chain of layers with per-sample biases (list of (S, n_k)) and weights (list of (n_k, n_k+1), or of
+    (S, n_k, n_k+1) for a batch of S models), enumerate the joint states of the layers ``enum`` (every other one) and sum the rest analytically.
 
     Returns the enumerated states per layer (dict k -> (M, n_k)), log weights (S, M) and the analytic layers'
     fields (dict k -> (S, M, n_k)).
@@ -75,10 +87,9 @@ def _window_log_weights(weights: list[Tensor], biases: list[Tensor], enum: list[
         if k in st:
             continue
         f = biases[k][:, None, :]  # (S, 1, n_k)
-        if k - 1 in st:
-            f = f + (st[k - 1] @ weights[k - 1])[None]
-        if k + 1 in st:
-            f = f + (st[k + 1] @ weights[k].T)[None]
+        for g in ([st[k - 1] @ weights[k - 1]] if k - 1 in st else []) + (
+                [st[k + 1] @ weights[k].mT] if k + 1 in st else []):
+            f = f + (g if g.dim() == 3 else g[None])  # batched weights give (B, M, n_k) already
         fields[k] = f  # (S, M, n_k)
         logw = logw + log2cosh(f).sum(-1)
     return st, logw, fields
@@ -109,7 +120,8 @@ def dbm_exact_sample(dbm: DBM, n: int, *, generator: torch.Generator | None = No
 def gibbs_sweep(dbm: DBM, layers: list[Tensor], *, clamp_visible: bool = False,
                 generator: torch.Generator | None = None) -> list[Tensor]:
     """One block-Gibbs sweep: odd layers given even, then even layers given odd (the visible layer kept fixed
-    when ``clamp_visible``). ``layers``: list of (S, n_l); returns the new list."""
+    when ``clamp_visible``). ``layers``: list of (..., S, n_l) (a batched DBM: (B, S, n_l)); returns the new
+    list."""
     layers = list(layers)
     for parity in (1, 0):
         for k in range(parity, len(layers), 2):
@@ -121,9 +133,9 @@ def gibbs_sweep(dbm: DBM, layers: list[Tensor], *, clamp_visible: bool = False,
 
 def mc_pair_stats(layers: list[Tensor]) -> list[Tensor]:
     r"""Plain Monte Carlo :math:`\frac1S \sum_s x_l^{(s)} x_{l+1}^{(s)\top}` for every adjacent pair of layers.
-    ``layers``: list of (S, n_l); returns a list of (n_l, n_{l+1})."""
-    S = layers[0].shape[0]
-    return [a.T @ b / S for a, b in zip(layers[:-1], layers[1:], strict=True)]
+    ``layers``: list of (..., S, n_l); returns a list of (..., n_l, n_{l+1})."""
+    S = layers[0].shape[-2]
+    return [a.mT @ b / S for a, b in zip(layers[:-1], layers[1:], strict=True)]
 
 
 def _pair_conditional(dbm: DBM, layers: list[Tensor], layer: int, clamp_visible: bool) -> Tensor:
@@ -138,19 +150,23 @@ def _pair_conditional(dbm: DBM, layers: list[Tensor], layer: int, clamp_visible:
     x, y = layers[layer], layers[layer + 1]
     fx, fy = _field(dbm, layers, layer), _field(dbm, layers, layer + 1)
     if layer == 0 and clamp_visible:
-        return x[:, :, None] * torch.tanh(fy)[:, None, :]
-    a = fx[:, :, None] - W[None] * y[:, None, :]  # (S, n_l, n_l+1)
-    b = fy[:, None, :] - W[None] * x[:, :, None]
-    lc = log2cosh(a + b) - log2cosh(a - b)  # log cosh difference (the log 2 cancels)
-    return torch.tanh(W[None] + 0.5 * lc)
+        return x[..., :, None] * torch.tanh(fy)[..., None, :]
+    # (1/2)[log cosh(a+b) - log cosh(a-b)] = artanh(tanh a tanh b), and tanh(W + artanh u) = (t + u) / (1 + t u)
+    # with t = tanh W. As the spins are +-1, tanh a = tanh(f_x - W y) = (T_x - y t) / (1 - T_x y t) with
+    # T_x = tanh f_x: one tanh per unit instead of one per pair and sample (exact to ~1e-16 / (1 - tanh|W|)).
+    t = torch.tanh(W).unsqueeze(-3)  # (..., 1, n_l, n_l+1)
+    tx, ty = torch.tanh(fx)[..., :, None], torch.tanh(fy)[..., None, :]  # (..., S, n_l, 1), (..., S, 1, n_l+1)
+    yt, xt = y[..., None, :] * t, x[..., :, None] * t  # (..., S, n_l, n_l+1)
+    u = (tx - yt) / (1 - tx * yt) * (ty - xt) / (1 - ty * xt)
+    return (t + u) / (1 + t * u)
 
 
 def smci1_pair_stats(dbm: DBM, layers: list[Tensor], *, clamp_visible: bool = False) -> list[Tensor]:
     r"""First-order SMCI estimates of :math:`\langle x_l x_{l+1}^\top\rangle` from samples ``layers`` (list of
-    (S, n_l)): the average over samples of each pair's exact conditional expectation given all other units.
-    With ``clamp_visible`` the samples are from the data-clamped posterior and the visible layer is given.
-    Returns a list of (n_l, n_{l+1})."""
-    return [_pair_conditional(dbm, layers, k, clamp_visible).mean(0) for k in range(len(dbm.weights))]
+    (..., S, n_l)): the average over samples of each pair's exact conditional expectation given all other
+    units. With ``clamp_visible`` the samples are from the data-clamped posterior and the visible layer is given.
+    A batched DBM (weights (B, n_l, n_{l+1})) takes layers (B, S, n_l). Returns a list of (..., n_l, n_{l+1})."""
+    return [_pair_conditional(dbm, layers, k, clamp_visible).mean(-3) for k in range(len(dbm.weights))]
 
 
 def smci2_pair_stats(dbm: DBM, layers: list[Tensor]) -> list[Tensor]:
@@ -206,8 +222,7 @@ def exact_pair_stats(dbm: DBM) -> list[Tensor]:
 def _mean_field_hidden(dbm: DBM, v: Tensor, n_iter: int, damping: float, tol: float) -> tuple[list[Tensor], bool]:
     """Damped layer-by-layer mean field of the hidden layers given ``v`` (N, n_0); the means per layer and whether
     the largest update fell below ``tol``."""
-    N = v.shape[0]
-    m = [v] + [torch.zeros(N, b.numel(), dtype=v.dtype, device=v.device) for b in dbm.biases[1:]]
+    m = [v] + [torch.zeros(*v.shape[:-1], b.shape[-1], dtype=v.dtype, device=v.device) for b in dbm.biases[1:]]
     for _ in range(n_iter):
         step = 0.0
         for k in range(1, len(m)):
@@ -242,71 +257,138 @@ def dbm_visible_kl(p: DBM, q: DBM) -> float:
 
 def shuffle_units(layers: list[Tensor], *, generator: torch.Generator | None = None) -> list[Tensor]:
     """Each unit's values permuted across samples independently: every unit keeps its marginal, but the joint
-    configuration that SMCI conditions on is destroyed (a negative control). list of (S, n_l) -> same shapes."""
+    configuration that SMCI conditions on is destroyed (a negative control). list of (..., S, n_l) -> same
+    shapes."""
     out = []
     for x in layers:
-        S, n = x.shape
-        perm = torch.argsort(torch.rand(S, n, generator=generator, dtype=torch.float64, device=x.device), 0)
-        out.append(torch.gather(x, 0, perm))
+        perm = torch.argsort(torch.rand(x.shape, generator=generator, dtype=torch.float64, device=x.device), -2)
+        out.append(torch.gather(x, -2, perm))
     return out
 
 
-class LearningCurve(NamedTuple):
-    """The learned ``dbm``; ``kl`` (epochs + 1,): :math:`\\mathrm{KL}(P_{\\rm true} \\,\\|\\, P_{\\rm model})`
-    before training and after every epoch; ``mf_unconverged``: epochs whose mean field stopped at ``mf_iter``
-    sweeps without converging (methods with the mean-field data term)."""
+def stack_dbms(dbms: list[DBM]) -> DBM:
+    """Stack DBMs of equal layer sizes into one batched DBM: weights (B, n_l, n_{l+1}), biases (B, n_l)."""
+    return DBM(tuple(torch.stack(w) for w in zip(*(d.weights for d in dbms), strict=True)),
+               tuple(torch.stack(b) for b in zip(*(d.biases for d in dbms), strict=True)))
+
+
+def visible_log_prob(dbm: DBM) -> Tensor:
+    r"""Exact :math:`\log P(v)` of every visible state (in :func:`spin_states` order) of a DBM, batched or not:
+    the even layers are enumerated jointly, the odd ones summed analytically. Returns (..., 2^{n_0})."""
+    L1 = len(dbm.biases)
+    even = list(range(0, L1, 2))
+    biases = [b.unsqueeze(-2) if b.dim() == 1 else b for b in dbm.biases]  # (B or 1, n_k)
+    _, logw, _ = _window_log_weights(list(dbm.weights), biases, even)  # (B or 1, M), v the leading block
+    logw = logw.reshape(logw.shape[0], 2 ** dbm.biases[0].shape[-1], -1)
+    lp = torch.logsumexp(logw, -1) - torch.logsumexp(logw.flatten(1), -1)[:, None]
+    return lp if dbm.biases[0].dim() > 1 else lp[0]
+
+
+def visible_kl(p: DBM, q: DBM) -> Tensor:
+    r""":math:`\mathrm{KL}(P_v \,\|\, Q_v)` between the visible marginals of two (batched) DBMs by enumeration,
+    shape (...,) (one per batch element)."""
+    lp, lq = visible_log_prob(p), visible_log_prob(q)
+    return (torch.exp(lp) * (lp - lq)).sum(-1)
+
+
+class LearningCurves(NamedTuple):
+    r"""The learned batched ``dbm``; ``kl`` (B, epochs + 1): :math:`\mathrm{KL}(P_{\rm true} \,\|\,
+    P_{\rm model})` of each batch element before training and after every epoch; ``mf_residual``: the largest
+    change of a mean-field mean in the last sweep of any update (0 without the mean-field data term): how far the
+    warm-started means are from a fixed point."""
 
     dbm: DBM
     kl: Tensor
-    mf_unconverged: int
+    mf_residual: float
 
 
-def learn_dbm(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int = 200, lr: float = 0.05,
-              n_chains: int = 100, sweeps: int = 1, mf_iter: int = 200, shuffle: bool = False,
-              generator: torch.Generator | None = None) -> LearningCurve:
-    r"""Gradient ascent on the log-likelihood of ``data`` (N, n_0) for the weights of a bias-free DBM.
+def _rows(x: Tensor, idx: Tensor) -> Tensor:
+    """Rows ``idx`` (B, b) of each batch element of ``x`` (B, N, n): (B, b, n)."""
+    return torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
+
+
+def learn_dbms(data: Tensor, init: DBM, truth: DBM, *, method: str, epochs: int, n_chains: int,
+               batch_size: int = 100, lr: float = 0.002, burn_in: int = 100, mf_start: int = 100,
+               mf_sweeps: int = 1, shuffle: bool = False, generator: torch.Generator,
+               order_generator: torch.Generator, aux_generator: torch.Generator) -> LearningCurves:
+    r"""Learn B bias-free DBMs at once, each from its own ``data`` (B, N, n_0) (:math:`\pm1`), by Adamax ascent
+    on the log-likelihood with minibatches of ``batch_size`` rows (each epoch a fresh permutation).
 
     The gradient of :math:`W_l` is :math:`\langle x_l x_{l+1}^\top\rangle_{\rm data} - \langle x_l
-    x_{l+1}^\top\rangle_{\rm model}`; the model term comes from ``n_chains`` persistent Gibbs chains advanced
-    ``sweeps`` sweeps per epoch. ``method``:
+    x_{l+1}^\top\rangle_{\rm model}`; the model term comes from ``n_chains`` persistent Gibbs chains per
+    element (B, S, n_l), advanced one sweep per update after ``burn_in`` sweeps at the start. ``method``:
 
-    * ``"conventional"``: data term by mean field (:func:`mean_field_data_stats`, at most ``mf_iter`` sweeps),
-      model term the plain average
-      over the chains (:func:`mc_pair_stats`);
-    * ``"smci"``: both terms by first-order SMCI (:func:`smci1_pair_stats`), the data term on persistent
-      clamped chains (one per data row, ``sweeps`` sweeps per epoch), the model term on the same persistent chains
-      as the conventional method. ``shuffle`` permutes each unit across samples before SMCI (a control);
-    * ``"mf_smci"``: the conventional data term and the SMCI model term (an ablation: with the same generator its
-      chains use the conventional method's random numbers, identical in the first epoch and parting as the two
-      models do).
+    * ``"conventional"``: data term by naive mean field given each data row (persistent means: ``mf_start``
+      layer-by-layer sweeps at the start, then ``mf_sweeps`` per update from the last means, as the weights move
+      little between updates), model term the plain average over the chains (:func:`mc_pair_stats`);
+    * ``"smci"``: both terms by first-order SMCI (:func:`smci1_pair_stats`), the data term on persistent chains
+      clamped to the data (one per data row, one sweep per update), the model term on the chains;
+    * ``"mf_smci"``: the conventional data term and the SMCI model term (an ablation).
 
-    ``truth`` is the generating DBM, used only to record the exact KL after each epoch. Full-batch updates.
+    ``shuffle`` permutes each unit across samples before SMCI (a control). Random streams: ``generator`` drives
+    the model chains, ``order_generator`` the minibatch order, ``aux_generator`` the clamped chains and the
+    shuffles, so that learners given generators of equal seeds share their chains' and minibatches' random
+    numbers (common random numbers). ``init`` and ``truth`` are batched DBMs (:func:`stack_dbms`); ``truth`` is
+    used only for the exact KL after each epoch. The optimiser is :class:`torch.optim.Adamax` with rate ``lr``.
     """
     if method not in ("conventional", "smci", "mf_smci"):
         raise ValueError(f"method must be 'conventional', 'smci' or 'mf_smci', got {method!r}")
-    dbm = DBM(tuple(w.clone() for w in init.weights), tuple(b.clone() for b in init.biases))
+    B, N, _ = data.shape
+    if N % batch_size:
+        raise ValueError(f"batch_size {batch_size} must divide the {N} data rows")
     dev, dt = data.device, data.dtype
-    chains = [_spins(torch.full((n_chains, b.numel()), 0.5, dtype=dt, device=dev), generator) for b in dbm.biases]
-    clamped = [data] + [_spins(torch.full((data.shape[0], b.numel()), 0.5, dtype=dt, device=dev), generator)
-                        for b in dbm.biases[1:]]
-    kl = [dbm_visible_kl(truth, dbm)]
-    unconverged = 0
-    rows, where = torch.unique(data, dim=0, return_inverse=True)  # mean field once per distinct data row
+    weights = [w.clone().requires_grad_(False) for w in init.weights]
+    opt = torch.optim.Adamax(weights, lr=lr, maximize=True)
+    dbm = DBM(tuple(weights), init.biases)
+    chains = [_spins(torch.full((B, n_chains, b.shape[-1]), 0.5, dtype=dt, device=dev), generator)
+              for b in init.biases]  # (B, S, n_l)
+    for _ in range(burn_in):
+        chains = gibbs_sweep(dbm, chains, generator=generator)
+    clamped, means = None, None
+    if method == "smci":
+        clamped = [data] + [_spins(torch.full((B, N, b.shape[-1]), 0.5, dtype=dt, device=dev), aux_generator)
+                            for b in init.biases[1:]]
+    else:
+        means = [data] + [torch.zeros(B, N, b.shape[-1], dtype=dt, device=dev) for b in init.biases[1:]]
+        means, _ = _layerwise_mean_field(dbm, means, mf_start)
+    residual = torch.zeros((), dtype=dt, device=dev)
+    kl = [visible_kl(truth, dbm)]
     for _ in range(epochs):
-        for _ in range(sweeps):
+        order = torch.argsort(torch.rand(B, N, generator=order_generator, dtype=torch.float64, device=dev), 1)
+        for idx in order.split(batch_size, dim=1):  # (B, b)
             chains = gibbs_sweep(dbm, chains, generator=generator)
-        if method != "smci":
-            means, converged = _mean_field_hidden(dbm, rows, mf_iter, 0.5, 1e-8)
-            unconverged += not converged
-            pos = mc_pair_stats([data] + [m[where] for m in means[1:]])
-            neg = mc_pair_stats(chains) if method == "conventional" else smci1_pair_stats(dbm, chains)
-        else:
-            for _ in range(sweeps):
-                clamped = gibbs_sweep(dbm, clamped, clamp_visible=True, generator=generator)
-            c_model = shuffle_units(chains, generator=generator) if shuffle else chains
-            c_data = shuffle_units(clamped, generator=generator) if shuffle else clamped
-            pos = smci1_pair_stats(dbm, c_data, clamp_visible=True)
-            neg = smci1_pair_stats(dbm, c_model)
-        dbm = DBM(tuple(w + lr * (p - n) for w, p, n in zip(dbm.weights, pos, neg, strict=True)), dbm.biases)
-        kl.append(dbm_visible_kl(truth, dbm))
-    return LearningCurve(dbm, torch.tensor(kl, dtype=torch.float64), unconverged)
+            if method == "smci":
+                clamped = gibbs_sweep(dbm, clamped, clamp_visible=True, generator=aux_generator)
+                rows = [_rows(x, idx) for x in clamped]
+                rows = shuffle_units(rows, generator=aux_generator) if shuffle else rows
+                pos = smci1_pair_stats(dbm, rows, clamp_visible=True)
+            else:
+                means, step = _layerwise_mean_field(dbm, means, mf_sweeps)
+                residual = torch.maximum(residual, step)
+                pos = mc_pair_stats([_rows(x, idx) for x in means])
+            if method == "conventional":
+                neg = mc_pair_stats(chains)
+            else:
+                neg = smci1_pair_stats(dbm, shuffle_units(chains, generator=aux_generator) if shuffle else chains)
+            for w, p_, n_ in zip(weights, pos, neg, strict=True):
+                w.grad = p_ - n_
+            opt.step()
+        kl.append(visible_kl(truth, dbm))
+    return LearningCurves(DBM(tuple(w.detach().clone() for w in weights), init.biases), torch.stack(kl, -1),
+                          float(residual))
+
+
+def _layerwise_mean_field(dbm: DBM, means: list[Tensor], sweeps: int) -> tuple[list[Tensor], Tensor]:
+    """``sweeps`` layer-by-layer mean-field sweeps of the hidden layers, :math:`m_l \\leftarrow \\tanh(\\text{field
+    from } m_{l-1}, m_{l+1})`, from ``means`` (list of (..., N, n_l), the first the clamped data). Each layer's
+    update minimises the naive mean-field free energy given the others (units of a layer do not interact), so the
+    sweeps descend it. Returns the means and the largest change in the last sweep."""
+    m = list(means)
+    step = torch.zeros((), dtype=m[0].dtype, device=m[0].device)
+    for _ in range(sweeps):
+        step = torch.zeros((), dtype=m[0].dtype, device=m[0].device)
+        for k in range(1, len(m)):
+            new = torch.tanh(_field(dbm, m, k))
+            step = torch.maximum(step, (new - m[k]).abs().max())
+            m[k] = new
+    return m, step
