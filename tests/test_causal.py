@@ -2,6 +2,7 @@
 finds the cause on easy pairs."""
 
 import numpy as np
+import pytest
 import torch
 
 from dltheory import causal, data, kernels
@@ -72,3 +73,37 @@ def test_per_data_set_scores_find_the_cause_on_easy_pairs():
     anm = np.array([causal.anm_score(p.b, p.a) - causal.anm_score(p.a, p.b) for p in pairs])
     assert np.mean(np.sign(cgnn) == truth) >= 0.65
     assert np.mean(np.sign(anm) == truth) >= 0.65
+
+
+def test_meta_cgnn_zeroed_embedding_is_one_generator_for_every_data_set():
+    # embed=False: the loss is the MMD of a generator conditioned on z = 0, whatever the data set
+    model = causal.MetaCGNN(width=12, embedding=5, generator=torch.Generator().manual_seed(0))
+    x, y, _ = _samples(3, 20, seed=12)
+    loss = model.loss(x, y, generator=torch.Generator().manual_seed(13), embed=False)
+    noise = torch.randn(3, 20, 1, generator=torch.Generator().manual_seed(13))
+    torch.testing.assert_close(loss, kernels.joint_mmd2(x, y, model(x, torch.zeros(3, 5), noise), causal.BANDWIDTHS))
+    # with the embedding the generator differs (the FiLM layers are not trivial at initialisation)
+    with_z = model.loss(x, y, generator=torch.Generator().manual_seed(13))
+    assert (with_z - loss).abs().max() > 1e-4
+
+
+def test_igci_reference_measures():
+    # the uniform reference rescales each variable to [0, 1], so the score is invariant to affine maps of either;
+    # for y = f(x) with x uniform and f a non-linear increasing bijection of [0, 1], IGCI finds x -> y
+    rng = np.random.default_rng(14)
+    x = rng.uniform(size=200)
+    y = x**3
+    s = causal.igci_score(x, y, reference="uniform")
+    np.testing.assert_allclose(causal.igci_score(4 * x - 1, 0.5 * y + 3, reference="uniform"), s, rtol=1e-6)
+    assert s > 0.3
+    assert causal.igci_score(y, x, reference="uniform") == pytest.approx(-s, rel=1e-6)
+    # against Daniusis et al.'s spacing estimate H = psi(m) - psi(1) + mean log(x_(i+1) - x_(i)) on data scaled to
+    # [0, 1] (no ties here, so the psi terms cancel in the difference)
+    u = rng.normal(size=80)
+    v = np.tanh(u) + 0.05 * rng.normal(size=80)
+
+    def spacing(w):
+        w = np.sort((w - w.min()) / (w.max() - w.min()))
+        return np.mean(np.log(np.diff(w)))
+
+    np.testing.assert_allclose(causal.igci_score(u, v, reference="uniform"), spacing(u) - spacing(v), rtol=1e-6)

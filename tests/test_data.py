@@ -106,3 +106,28 @@ def test_families_drawn_only_from_the_subset_given():
     pairs = data.cause_effect_pairs(60, 20, np.random.default_rng(7), mechanism=("sigmoid", "network"),
                                     noise=("uniform",))
     assert {p.mechanism for p in pairs} == {"sigmoid", "network"} and {p.noise for p in pairs} == {"uniform"}
+
+
+def test_gaussian_ring_centres_are_equally_spaced_and_equally_weighted():
+    # sd = 0: every point is exactly one of the centres radius * (cos 2 pi k / modes, sin 2 pi k / modes), built
+    # here directly; each centre's count is binomial(n, 1/modes), within 4 standard deviations
+    n, modes, radius = 6000, 5, 1.7
+    pts = data.gaussian_ring(n, np.random.default_rng(8), modes=modes, radius=radius, sd=0.0)
+    k = np.arange(modes)
+    centres = radius * np.c_[np.cos(2 * np.pi * k / modes), np.sin(2 * np.pi * k / modes)]
+    dist = np.linalg.norm(pts[:, None] - centres[None], axis=-1)  # (n, modes)
+    np.testing.assert_allclose(dist.min(1), 0.0, atol=1e-12)
+    counts = np.bincount(dist.argmin(1), minlength=modes)
+    sd = np.sqrt(n * (1 / modes) * (1 - 1 / modes))
+    assert np.all(np.abs(counts - n / modes) < 4 * sd), counts
+
+
+def test_gaussian_ring_spread_around_each_centre_is_sd():
+    # with sd > 0 the offsets from the nearest centre are isotropic Gaussian: per-coordinate std sd, mean 0
+    n, modes, radius, sd = 8000, 6, 3.0, 0.07
+    pts = data.gaussian_ring(n, np.random.default_rng(9), modes=modes, radius=radius, sd=sd)
+    k = np.arange(modes)
+    centres = radius * np.c_[np.cos(2 * np.pi * k / modes), np.sin(2 * np.pi * k / modes)]
+    offsets = pts - centres[np.linalg.norm(pts[:, None] - centres[None], axis=-1).argmin(1)]
+    np.testing.assert_allclose(offsets.std(0), sd, rtol=0.05)  # std error of a std: 1/sqrt(2n) = 0.8%
+    np.testing.assert_allclose(offsets.mean(0), 0.0, atol=5 * sd / np.sqrt(n))

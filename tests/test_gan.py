@@ -60,7 +60,7 @@ def test_mmd_value_matches_the_double_sums():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_mmd_hessian_is_within_the_smoothness_bound(seed):
-    # the exact Hessian (autograd) never exceeds the bound 6 / (m s^2) in spectral norm, including at clustered particles
+    # the exact Hessian (autograd) never exceeds the bound 6 / (m s^2) in spectral norm, even at clustered particles
     m, s = 8, 0.5
     x, y = _points(m, 10, seed)
     x[:4] = x[0] + 0.01 * x[:4]  # nearly coincident particles: where the self term curves most
@@ -133,3 +133,49 @@ def test_train_gan_moves_the_generator_towards_the_target(variant):
 def test_unknown_variant_is_refused():
     with pytest.raises(ValueError, match="unknown variant"):
         gan.train_gan(torch.zeros(4, 2), "spectral", steps=1)
+
+
+def _moreau_of_distance(r, lam):
+    # inf-convolution of |.| with |.|^2 / (2 lam) at distance r, by direct minimisation over a fine grid of z
+    z = np.linspace(0.0, r, 200_001)
+    return float(np.min(z + (r - z) ** 2 / (2 * lam)))
+
+
+@pytest.mark.parametrize("r", [0.05, 0.3, 0.7, 2.5])
+def test_huber_cost_is_the_moreau_envelope_of_the_distance(r):
+    # one particle, one target at distance r: the loss is the inf-convolution of the distance with |.|^2/(2 lam),
+    # computed here by brute-force minimisation, not by the Huber formula; the gradient is (x - y) / max(r, lam)
+    lam = 0.4
+    direction = np.array([0.6, -0.8])
+    x, y = np.array([[1.0, 2.0]]) + r * direction, np.array([[1.0, 2.0]])
+    value, grad = gan.smoothed_w1_loss(x, y, lam)
+    np.testing.assert_allclose(value, _moreau_of_distance(r, lam), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grad[0], direction * min(r / lam, 1.0), rtol=1e-12)
+
+
+def test_smoothed_w1_is_the_best_assignment_under_the_envelope_cost():
+    # equal sizes: the smoothed loss is the cheapest permutation under the envelope cost (Birkhoff), brute force
+    x, y = _points(5, 5, seed=6)
+    x = y + 0.3 * (x - y)  # some pairs closer than lam, some farther: both branches of the cost in play
+    lam = 0.5
+    cost = np.array([[_moreau_of_distance(np.linalg.norm(a - b), lam) for b in y] for a in x])
+    best = min(cost[np.arange(5), list(p)].mean() for p in itertools.permutations(range(5)))
+    np.testing.assert_allclose(gan.smoothed_w1_loss(x, y, lam)[0], best, rtol=1e-9)
+
+
+def test_train_gans_side_by_side_equals_each_run_alone(device):
+    # each run draws from its own generator and Adam is elementwise: two runs stacked give what each gives alone
+    target = torch.randn(300, 2, generator=torch.Generator().manual_seed(4)) * 0.2 + torch.tensor([1.0, -1.0])
+    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(5)).to(device)
+
+    def gens(*seeds):
+        return [torch.Generator(device=device).manual_seed(s) for s in seeds]
+
+    for variant in gan.VARIANTS:
+        both = gan.train_gans(target, variant, gens(7, 8), steps=15, batch=32, lr=5e-3)
+        for k, s in enumerate((7, 8)):
+            alone = gan.train_gans(target, variant, gens(s), steps=15, batch=32, lr=5e-3)
+            with torch.no_grad():
+                torch.testing.assert_close(both.generators[k](z), alone.generators[0](z), rtol=1e-4, atol=1e-5)
+                torch.testing.assert_close(both.critics[k](z), alone.critics[0](z), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(both.norms[k], alone.norms[0], rtol=1e-4)

@@ -75,3 +75,24 @@ def test_dead_relu_adds_d_plus_2_exact_zero_directions():
     new = [*range((h - 1) * d, h * d), h * d + h - 1, h * d + 2 * h - 1]
     assert len(new) == d + 2
     assert torch.all(H[new] == 0) and torch.all(H[:, new] == 0)
+
+
+def test_best_critical_point_keeps_only_critical_restarts():
+    # the returned point is critical (gradient norm <= tol, recomputed here), and with an unreachable tol it warns
+    shape, _, x, y = _setup("tanh", seed=5)
+    theta, value, grad_norm = ls.best_critical_point(shape, x, y, restarts=3, tol=1e-10,
+                                                     generator=torch.Generator().manual_seed(0))
+    assert ls.gradient(theta, shape, x, y).norm().item() <= 1e-10 and grad_norm <= 1e-10
+    np.testing.assert_allclose(value, ls.loss(theta, shape, x, y).item(), rtol=0, atol=0)
+    with pytest.warns(RuntimeWarning, match="raise restarts"):
+        ls.best_critical_point(shape, x, y, restarts=1, tol=0.0, generator=torch.Generator().manual_seed(0))
+
+
+def test_newton_polish_reaches_a_critical_point_where_the_hessian_is_singular(device):
+    # a ReLU network's Hessian is singular (the scale symmetry of each unit): the pseudo-inverse Newton steps
+    # still bring the gradient norm (recomputed here) below 1e-10, on each device
+    shape, theta, x, y = _setup("relu", seed=6)
+    x, y = x.to(device), y.to(device)
+    found, grad_norm = ls.train_to_critical(0.5 * theta.to(device), shape, x, y)
+    assert ls.gradient(found, shape, x, y).norm().item() < 1e-10
+    assert torch.linalg.matrix_rank(ls.hessian(found, shape, x, y)).item() < found.numel()  # singular indeed

@@ -23,7 +23,7 @@
 # **What we do.** Remove the discriminator's training from the picture by solving it exactly: a *particle
 # generator* (m points moved by gradient descent) against the closed-form optimal discriminators of three
 # objectives, and measure how smooth each objective really is near its minimiser. Then train small torch GANs with
-# three critics on a 2-D mixture, over several seeds, and measure how smooth each critic really is. The
+# three critics on a 2-D mixture, over several seeds side by side, and measure how smooth each critic is. The
 # conditions are *sufficient* for convergence: the page tests that they hold where claimed and that descent then
 # settles, not that every objective failing them must fail.
 #
@@ -38,8 +38,9 @@ m = 64  # particles (and target points)
 steps = 400  # particle gradient-descent steps
 lam = 0.1  # inf-convolution (Moreau) parameter: the Huber cost is quadratic below this distance
 bandwidth = 1.0  # Gaussian MMD kernel bandwidth
-gan_steps = 400  # generator steps of each torch GAN (3 critic steps each)
-gan_seeds = 3  # independent GAN runs per critic
+near_miss_factor = 1.1  # the near-miss control's step, in units of the stability bound 2 m lam
+gan_steps = 600  # generator steps of each torch GAN (3 critic steps each)
+gan_seeds = 3  # independent GAN runs per critic, trained side by side
 device = "cpu"
 
 # %%
@@ -79,12 +80,11 @@ session = repro.setup(seed, device=device)
 # ## Particle generators against optimal discriminators
 #
 # Target: $m$ points of a ring of eight Gaussians. Start: a blob off to the side. Same step for the two W1
-# objectives ($m\lambda/2$); step $1/L$ for MMD.
+# objectives ($m\lambda/2$, a quarter of the inf-convolved loss's stability bound $2m\lambda$); step $1/L$ for MMD.
 
 # %%
-rng = session.rng
-target = data.gaussian_ring(m, rng)
-start = 0.5 * rng.normal(size=(m, 2)) + np.array([3.0, 0.0])
+target = data.gaussian_ring(m, session.rng_for("target"))
+start = 0.5 * session.rng_for("start").normal(size=(m, 2)) + np.array([3.0, 0.0])
 L = gan.mmd_smoothness(m, bandwidth)
 losses = {
     "Wasserstein-1": lambda x: gan.w1_loss(x, target),
@@ -133,9 +133,9 @@ plotting.plt.show()
 
 # %%
 radii = (1e-2, 1e-4)
-near = target + 1e-6 * rng.normal(size=target.shape)
-measured_smoothness = {name: [gan.gradient_lipschitz(loss, near, r, rng) for r in radii]
-                       for name, loss in losses.items()}
+near = target + 1e-6 * session.rng_for("near").normal(size=target.shape)
+measured_smoothness = {name: [gan.gradient_lipschitz(loss, near, r, session.rng_for("probes", i))
+                              for i, r in enumerate(radii)] for name, loss in losses.items()}
 bound = {"W1, inf-convolved": 1 / (m * lam), "Gaussian MMD": L}
 for name, q in measured_smoothness.items():
     print(f"{name:>18}: quotient {q[0]:.3g} at r = {radii[0]:g}, {q[1]:.3g} at r = {radii[1]:g}; "
@@ -148,37 +148,56 @@ for name, q in measured_smoothness.items():
 # (ReLU, weights clipped), a *gradient-penalty* critic (ReLU), and a *smooth* critic (softplus, gradient penalty,
 # squared-norm penalty on the weights standing in for the RKHS-norm penalty). After training we measure each
 # critic's Lipschitz constant (largest gradient norm) and its smoothness (largest change of gradient between
-# points $10^{-2}$ apart, which sees ReLU kinks), the generator's late-phase gradient norm, and the W2 distance to
-# the target with POT {cite}`flamary2021pot`. GAN training is chaotic in float32, so each figure is a mean over
-# `gan_seeds` independent runs with a 95% interval. Condition (iii), how the *optimal* critic moves with the
-# generated distribution, is not measured for these trained critics: it would need optimal critics at two nearby
-# distributions, which a few hundred training steps do not deliver.
+# points $10^{-2}$ apart, which sees ReLU kinks), the generator's late-phase gradient norm (mean over the last
+# fifth of the steps), and the W2 distance to the target with POT {cite}`flamary2021pot`. GAN training is chaotic
+# in float32, so each figure is a mean over `gan_seeds` independent runs with a 95% interval. The runs of one critic
+# train side by side (`gan.train_gans`: stacked parameters and batched products; each run draws everything from its
+# own stream, and Adam acts elementwise, so each trains exactly as it would alone); the $i$-th run of every critic
+# starts from the same generator network. That is what buys {glue:text}`gan_steps` generator steps over
+# {glue:text}`gan_seeds` seeds inside the page's budget of 120 s of CPU (the table is reported, not graded, so its
+# size is set by the budget, not by a power rule).
+#
+# *Condition (iii) is not measured for the stabilisers, and here is why.* It asks how the **optimal** critic's
+# gradient moves when the generated distribution moves, $\lVert\nabla f^*_\mu - \nabla f^*_{\mu'}\rVert \le
+# C\,W(\mu, \mu')$. For the three trained critics the optimum has no closed form: measuring (iii) would mean
+# training a critic to optimality at two nearby generated distributions and differencing their gradients. A few
+# hundred Adam steps on a non-convex critic do not reach a unique optimum, so that difference would measure where
+# the optimiser stopped, not how the optimum moves. Doing it honestly needs a critic whose optimum is unique and
+# computable, such as a kernel critic with an explicit RKHS-norm penalty (the optimum then solves a linear system),
+# which is the paper's smooth construction rather than the stabilisers as trained here. For the particle objectives
+# (iii) follows from the closed forms in the table above.
 
 # %%
-ring = torch.tensor(data.gaussian_ring(2000, rng, sd=0.05), dtype=torch.float32)
-rows = {v: [] for v in gan.VARIANTS}
-samples = {}
-for s in range(gan_seeds):
-    for variant in gan.VARIANTS:
-        gen, critic, norms = gan.train_gan(ring, variant, steps=gan_steps, generator=session.generator)
+ring = torch.tensor(data.gaussian_ring(2000, session.rng_for("ring"), sd=0.05), dtype=torch.float32,
+                    device=session.device)
+reference = ring[:1000]
+rows, samples = {}, {}
+for variant in gan.VARIANTS:
+    trained = gan.train_gans(ring, variant, [session.generator_for("gan", s) for s in range(gan_seeds)],
+                             steps=gan_steps)
+    rows[variant] = []
+    for s, (gen, critic) in enumerate(zip(trained.generators, trained.critics, strict=True)):
+        probe = session.generator_for(f"probe {variant}", s)
         with torch.no_grad():
-            fake = gen(torch.randn(1000, 2, generator=session.generator, device=session.device)).cpu().numpy()
-        consts = gan.critic_constants(critic, ring[:1000].to(session.device), generator=session.generator)
-        rows[variant].append([consts.lipschitz, consts.smoothness, norms[-gan_steps // 5:].mean(),
-                              gan.w2_distance(fake, ring[:1000].numpy())])
+            fake = repro.to_numpy(gen(torch.randn(1000, 2, generator=probe, device=session.device)))
+        consts = gan.critic_constants(critic, reference, generator=probe)
+        rows[variant].append([consts.lipschitz, consts.smoothness, trained.norms[s, -gan_steps // 5:].mean(),
+                              gan.w2_distance(fake, repro.to_numpy(reference))])
         samples.setdefault(variant, fake)
+
+# %%
 figures = ("lipschitz", "smoothness", "late_gradient", "w2")
 table = {v: {f: stats.mean_interval(np.array(r)[:, k]) for k, f in enumerate(figures)} for v, r in rows.items()}
 print(f"{'critic':>17} " + " ".join(f"{f:>22}" for f in figures) + "   (mean over seeds, [min, max])")
 for variant, r in rows.items():
     r = np.array(r)
-    print(f"{variant:>17} " + " ".join(f"{m:9.2g} [{lo:5.2g}, {hi:5.2g}]"
-                                      for m, lo, hi in zip(r.mean(0), r.min(0), r.max(0), strict=True)))
+    print(f"{variant:>17} " + " ".join(f"{mu:9.2g} [{lo:5.2g}, {hi:5.2g}]"
+                                      for mu, lo, hi in zip(r.mean(0), r.min(0), r.max(0), strict=True)))
 
 # %%
 fig, axes = plotting.subplots(1, 3, width=8.5, height=2.9, sharex=True, sharey=True)
 for ax, (variant, fake) in zip(axes, samples.items(), strict=True):
-    ax.plot(*ring[:1000].numpy().T, ".", color="0.8", ms=2)
+    ax.plot(*repro.to_numpy(reference).T, ".", color="0.8", ms=2)
     ax.plot(*fake.T, ".", ms=2, color=plotting.COLORS[1])
     ax.set(title=f"{variant} (W2 {table[variant]['w2'].value:.2g})", aspect="equal")
 plotting.plt.show()
@@ -189,93 +208,138 @@ plotting.plt.show()
 # each stabiliser: Lipschitz constant and smoothness constant of the trained critic. Condition (iii) is not
 # measured for them (see above), so this part of the claim's table stays open.
 #
-# ## The check, and its control
+# ## The check, and its controls
 #
 # From `CLAIMS.md`, for the particle generators: with W1 alone the gradient norm never drops below
 # $0.5/\sqrt m$; with the inf-convolved loss it ends below $10^{-6}$; with MMD and step $1/L$ it ends below
-# $10^{-2}$. The first is true by construction (every particle off its target feels a unit vector over $m$): a
-# sanity check, not evidence. The evidence is the other two together with the measured conditions: W1's gradient
-# quotient grows at least tenfold as the probe shrinks a hundredfold (it jumps), while the inf-convolved and MMD
-# quotients stay below their constants. The control breaks the step condition: the inf-convolved loss with
-# $\lambda$ a hundred times smaller at the same step, far above $2m\lambda$, must not settle.
+# $10^{-2}$. Beside them we measured condition (ii) near the minimiser.
+#
+# **Evidence** (what descent could fail to do): the inf-convolved loss settles below $10^{-6}$, and MMD with step
+# $1/L$ ends below $10^{-2}$.
+#
+# **Sanity** (true by construction of the closed forms): W1's gradient never drops below $0.5/\sqrt m$ (every
+# particle off its target feels a unit vector over $m$, so the norm is exactly $1/\sqrt m$ until a particle lands
+# exactly); W1's quotient grows at least tenfold as the probe shrinks a hundredfold (those unit vectors flip
+# across the target); the inf-convolved quotient is at most $1/(m\lambda)$ (our probes stay inside the quadratic
+# zone, where the gradient is exactly $(x - y)/(m\lambda)$, so the quotient *equals* the constant; outside it the
+# Huber gradient's Jacobian is smaller, $1/(m r)$ with $r > \lambda$); and the MMD quotient is at most $L$, a bound
+# we proved (and unit-test against the exact Hessian), loose by the factor printed above because it covers
+# clustered particles. A measured quotient that broke either bound would mean a bug, not a false claim.
+#
+# *Sizes.* The particle runs are deterministic given the seed; 400 steps take the inf-convolved loss to rounding
+# level with a margin of six orders of magnitude, and MMD's final gradient norm sits well inside $10^{-2}$; the
+# robustness page shows both margins at seeds 1 to 3.
+#
+# **Controls**, the same checks on a run that breaks the step condition:
+#
+# - *Near miss:* the inf-convolved loss with the step {glue:text}`near_miss_factor` $\times 2m\lambda$, just
+#   above the stability bound. Inside its quadratic zone a particle's offset from its target is multiplied by
+#   $1 - \text{step}/(m\lambda) < -1$ each step, so no particle can settle on its target: the convergence check
+#   must fail, while every sanity check (the other objectives) holds.
+# - *Far:* the inf-convolved loss with $\lambda/100$ at the main step, 25 times the bound.
 
 # %%
-w1_q, huber_q, mmd_q = measured_smoothness.values()
-checks = {
-    "w1_not_stationary": bool(runs["Wasserstein-1"][2].min() >= 0.5 / np.sqrt(m)),
-    "inf_convolved_converges": bool(runs["W1, inf-convolved"][2][-1] < 1e-6),
-    "mmd_converges": bool(runs["Gaussian MMD"][2][-1] < 1e-2),
-    "w1_gradient_jumps": bool(w1_q[1] >= 10 * w1_q[0]),
-    "inf_convolved_smooth": bool(max(huber_q) <= bound["W1, inf-convolved"] * (1 + 1e-6)),
-    "mmd_smooth": bool(max(mmd_q) <= L),
+def f3_checks(norms, quotients, bounds, m):
+    """The page's checks from the gradient norms per step of the three particle runs (W1, inf-convolved, MMD), the
+    measured smoothness quotients at the two radii, and the constants of the two smooth objectives."""
+    (w1, huber, mmd), (w1_q, huber_q, mmd_q) = norms, quotients
+    return {
+        "inf_convolved_converges": repro.evidence(huber[-1], "<", 1e-6),
+        "mmd_converges": repro.evidence(mmd[-1], "<", 1e-2),
+        "w1_not_stationary": repro.sanity(w1.min() * np.sqrt(m), ">=", 0.5),
+        "w1_gradient_jumps": repro.sanity(w1_q[1] / w1_q[0], ">=", 10),
+        "inf_convolved_smooth": repro.sanity(max(huber_q) / bounds[0], "<=", 1 + 1e-6),
+        "mmd_smooth": repro.sanity(max(mmd_q) / bounds[1], "<=", 1),
+    }
+
+# %%
+norms = [r[2] for r in runs.values()]
+quotients, bounds = list(measured_smoothness.values()), (1 / (m * lam), L)
+checks = f3_checks(norms, quotients, bounds, m)
+near_step = near_miss_factor * 2 * m * lam
+_, _, near_norms = gan.descend(losses["W1, inf-convolved"], start, near_step, steps)
+_, _, far_norms = gan.descend(lambda x: gan.smoothed_w1_loss(x, target, lam / 100), start, m * lam / 2, steps)
+control_near = f3_checks([norms[0], near_norms, norms[2]], quotients, bounds, m)
+control_far = f3_checks([norms[0], far_norms, norms[2]], quotients, bounds, m)
+repro.glue("near_miss_factor", near_miss_factor)
+
+# %%
+# The particle checks grade the claim; the stabilisers' table lacks condition (iii), so at best it is partial.
+verdict = repro.grade(checks, cap="partially reproduced",
+                      reason="condition (iii) of the trained stabilisers' critics is not measured")
+controls = {
+    "step_just_above_bound": repro.control(
+        f"inf-convolved W1 with step {near_miss_factor} x 2 m lambda, just above the stability bound", control_near,
+        {"final_gradient_norm_times_sqrt_m": near_norms[-1] * np.sqrt(m)}, kind="near miss"),
+    "step_25x_bound": repro.control(
+        "inf-convolved W1 with lambda/100 at the same step (25 x the stability bound)", control_far,
+        {"final_gradient_norm_times_sqrt_m": far_norms[-1] * np.sqrt(m)}, kind="far"),
 }
-_, _, control_norms = gan.descend(lambda x: gan.smoothed_w1_loss(x, target, lam / 100), start, m * lam / 2, steps)
-control_checks = {"inf_convolved_converges": bool(control_norms[-1] < 1e-6)}
-print(checks, control_checks)
 
 # %%
-# The particle criteria decide the grade; the stabilisers' table lacks condition (iii), so at best this part is
-# partial: we say so rather than grade a table we could not complete.
-status = "partially reproduced" if all(checks.values()) else repro.grade(checks)
 repro.record_claim(
     "F3",
     title="Smooth optimal discriminators let the generator's gradient descent settle",
-    status=status,
+    status=verdict,
     criterion="particle generator: W1 gradient norm never below 0.5/sqrt(m); inf-convolved W1 ends below 1e-6; "
               "Gaussian MMD with step 1/L ends below 1e-2 (added: measured smoothness near the minimiser, W1's "
               "quotient grows >= 10x as the probe shrinks 100x, the others stay below their constants)",
     checks=checks,
     measured={
-        "w1_min_gradient_norm_times_sqrt_m": runs["Wasserstein-1"][2].min() * np.sqrt(m),
-        "inf_convolved_final_below_1e-6": int(runs["W1, inf-convolved"][2][-1] < 1e-6),
-        "mmd_final_gradient_norm": runs["Gaussian MMD"][2][-1],
-        "w1_quotient_growth": w1_q[1] / w1_q[0],
-        "inf_convolved_quotient_over_constant": max(huber_q) * m * lam,
-        "mmd_quotient_over_constant": max(mmd_q) / L,
-        **{f"gan_{v.split()[0]}_{f}": repro.measure(i.value, tol=2 * i.sem, basis=f"2 standard errors, {gan_seeds} seeds")
+        "w1_min_gradient_norm_times_sqrt_m": checks["w1_not_stationary"].value,
+        "inf_convolved_final_below_1e-6": int(checks["inf_convolved_converges"].passed),
+        "mmd_final_gradient_norm": checks["mmd_converges"].value,
+        "w1_quotient_growth": checks["w1_gradient_jumps"].value,
+        "inf_convolved_quotient_over_constant": checks["inf_convolved_smooth"].value,
+        "mmd_quotient_over_constant": checks["mmd_smooth"].value,
+        **{f"gan_{v.split()[0]}_{f}": repro.measure(i.value, tol=2 * i.sem,
+                                                    basis=f"2 standard errors, {gan_seeds} seeds")
            for v, row in table.items() for f, i in row.items()},
         "gan_seeds": gan_seeds,
+        "gan_steps": gan_steps,
     },
-    controls={"step_too_large": repro.control(
-        "inf-convolved W1 with lambda/100 at the same step (step condition broken)", control_checks,
-        {"final_gradient_norm_times_sqrt_m": control_norms[-1] * np.sqrt(m)})},
+    controls=controls,
 )
 
 # %% [markdown]
-# What the verdict rests on: the checks, and the control failing.
+# What the verdict rests on: the checks, and the near miss failing the evidence while passing every sanity check.
 
 # %%
-assert all(checks.values()), checks
-assert not all(control_checks.values()), "descent settled although the step condition was broken"
+assert all(c.passed for c in checks.values()), checks
+near = controls["step_just_above_bound"]
+assert near.sanity_passed and not near.passed_check, near
 
 # %% [markdown]
 # ## What we found
 #
 # Status: **{glue:md}`status`**: every check of the particle generators holds, but the claim's table of which
 # condition each stabiliser meets is only measured for conditions (i) and (ii); condition (iii) of the trained
-# critics is not measured, so that part is not reproduced. With the discriminator solved exactly, the picture is as
-# the paper describes.
-# Under W1 the generator's gradient never shrinks (its smallest norm is {glue:text}`w1_min_gradient_norm_times_sqrt_m:.3f`
-# $/\sqrt m$): every particle is pulled by a unit vector until it lands exactly on its target, which a fixed step
-# never achieves, and near the minimiser its gradient quotient grew {glue:text}`w1_quotient_growth:.0f`-fold as the
-# probe shrank a hundredfold, the signature of a gradient that jumps. Inf-convolving the critic makes the pull
-# fade near the target: its measured quotient stays at {glue:text}`inf_convolved_quotient_over_constant:.3f` of
-# the constant $1/(m\lambda)$, and descent converges to rounding level. Gaussian MMD measured
+# critics is not measured (why, above), so that part is not reproduced. With the discriminator solved exactly,
+# the picture is as the paper describes.
+# Under W1 the generator's gradient never shrinks (its smallest norm is
+# {glue:text}`w1_min_gradient_norm_times_sqrt_m:.3f` $/\sqrt m$): every particle is pulled by a unit vector until
+# it lands exactly on its target, which a fixed step never achieves, and near the minimiser its gradient quotient
+# grew {glue:text}`w1_quotient_growth:.0f`-fold as the probe shrank a hundredfold, the signature of a gradient that
+# jumps. Inf-convolving the critic makes the pull fade near the target: its measured quotient is
+# {glue:text}`inf_convolved_quotient_over_constant:.3f` of the constant $1/(m\lambda)$ (equal by construction
+# inside the quadratic zone), and descent converges to rounding level. Gaussian MMD measured
 # {glue:text}`mmd_quotient_over_constant:.3f` of our constant $L$, and descent with step $1/L$ became stationary
 # (final norm {glue:text}`mmd_final_gradient_norm:.1e`), although at a point that does not match the target.
-# With the step condition broken (control), the smooth objective did not settle either: its final gradient norm
-# was {glue:text}`step_too_large.final_gradient_norm_times_sqrt_m:.2f` $/\sqrt m$. Smoothness is what lets
+#
+# The step condition is sharp. With the step only {glue:text}`near_miss_factor` times the bound $2m\lambda$ (near
+# miss), the inf-convolved loss did not settle: its final gradient norm was
+# {glue:text}`step_just_above_bound.final_gradient_norm_times_sqrt_m:.2f` $/\sqrt m$, and at 25 times the bound
+# (far) {glue:text}`step_25x_bound.final_gradient_norm_times_sqrt_m:.2f` $/\sqrt m$. Smoothness is what lets
 # descent settle, given a step that respects it.
 #
-# The torch GANs add a measured counterpart and a caution. Over {glue:text}`gan_seeds` seeds, the
-# gradient-penalty ReLU critic's gradient jumps between points $10^{-2}$ apart (smoothness constant
-# {glue:text}`gan_gradient_smoothness:.3g`) while the softplus critic's does not
-# ({glue:text}`gan_smooth_smoothness:.2g`); the weight-clipped ReLU critic is nearly flat (Lipschitz constant
-# {glue:text}`gan_plain_lipschitz:.2g`), so its kinks are small in absolute terms. But smoothness did not
-# make the smooth GAN the best: its mean W2 is {glue:text}`gan_smooth_w2:.2f` against
-# {glue:text}`gan_gradient_w2:.2f` (gradient penalty) and {glue:text}`gan_plain_w2:.2f` (plain), and its late
-# gradient norm {glue:text}`gan_smooth_late_gradient:.2g` against {glue:text}`gan_gradient_late_gradient:.2g` and
-# {glue:text}`gan_plain_late_gradient:.2g` (intervals in the table above). The theory is about stationarity under
-# an optimal discriminator; a trained critic, a finite budget and our stand-in for the RKHS penalty are outside
-# it, and we do not claim the GANs confirm it. Stationarity is also not success: MMD's descent became stationary
-# with particles stranded far from the target.
+# The torch GANs add a measured counterpart and a caution. Over {glue:text}`gan_seeds` seeds of
+# {glue:text}`gan_steps` generator steps, the gradient-penalty ReLU critic's gradient jumps between points
+# $10^{-2}$ apart (smoothness constant {glue:text}`gan_gradient_smoothness:.3g`) while the softplus critic's
+# smoothness constant is {glue:text}`gan_smooth_smoothness:.2g`; the weight-clipped ReLU critic is nearly flat
+# (Lipschitz constant {glue:text}`gan_plain_lipschitz:.2g`), so its kinks are small in absolute terms. Mean W2 to
+# the target: {glue:text}`gan_smooth_w2:.2f` (smooth), {glue:text}`gan_gradient_w2:.2f` (gradient penalty) and
+# {glue:text}`gan_plain_w2:.2f` (plain); late gradient norms {glue:text}`gan_smooth_late_gradient:.2g`,
+# {glue:text}`gan_gradient_late_gradient:.2g` and {glue:text}`gan_plain_late_gradient:.2g` (intervals in the table
+# above). The theory is about stationarity under an optimal discriminator; a trained critic, a finite budget and
+# our stand-in for the RKHS penalty are outside it, and we do not claim the GANs confirm it. Stationarity is also
+# not success: MMD's descent became stationary with particles stranded far from the target.

@@ -71,10 +71,13 @@ class MetaCGNN(nn.Module):
         return self.out(h).squeeze(-1)
 
     def loss(self, cause: torch.Tensor, effect: torch.Tensor, *, generator: torch.Generator | None = None,
-             n_draws: int = 1) -> torch.Tensor:
+             n_draws: int = 1, embed: bool = True) -> torch.Tensor:
         """MMD² (B,) between the observed joint sample and one generated from the cause, averaged over
-        ``n_draws`` noise draws, assuming ``cause`` (B, n) causes ``effect`` (B, n)."""
+        ``n_draws`` noise draws, assuming ``cause`` (B, n) causes ``effect`` (B, n). ``embed=False`` zeroes the
+        data-set embedding: one fixed generator for every data set (the control without meta-learning)."""
         z = self.embed(cause, effect)
+        if not embed:
+            z = torch.zeros_like(z)
         total = 0
         for _ in range(n_draws):
             noise = torch.randn(*cause.shape, self.noise_dim, generator=generator, device=cause.device)
@@ -113,16 +116,16 @@ def meta_train(model: MetaCGNN, pairs: list[Pair], *, steps: int = 2000, batch: 
 
 
 @torch.no_grad()
-def meta_cgnn_scores(model: MetaCGNN, a: np.ndarray, b: np.ndarray, *, n_draws: int = 16,
+def meta_cgnn_scores(model: MetaCGNN, a: np.ndarray, b: np.ndarray, *, n_draws: int = 16, embed: bool = True,
                      generator: torch.Generator | None = None) -> np.ndarray:
     """Direction scores of pairs ``a``, ``b`` (B, n): MMD²(b→a) − MMD²(a→b), positive when a→b fits better.
 
-    No parameter is updated: the data set enters only through its embedding.
+    No parameter is updated: the data set enters only through its embedding (zeroed with ``embed=False``).
     """
     device = next(model.parameters()).device
     a, b = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in (a, b))
-    ab = model.loss(a, b, generator=generator, n_draws=n_draws)
-    ba = model.loss(b, a, generator=generator, n_draws=n_draws)
+    ab = model.loss(a, b, generator=generator, n_draws=n_draws, embed=embed)
+    ba = model.loss(b, a, generator=generator, n_draws=n_draws, embed=embed)
     return (ba - ab).cpu().numpy()
 
 
@@ -188,9 +191,10 @@ def _cdt():
     return pairwise
 
 
-def igci_score(a: np.ndarray, b: np.ndarray) -> float:
-    """cdt's IGCI (entropy estimator, Gaussian reference measure) as shipped: positive when a -> b."""
-    return float(_cdt().IGCI().predict_proba((a, b)))
+def igci_score(a: np.ndarray, b: np.ndarray, *, reference: str = "gaussian") -> float:
+    """cdt's IGCI with the entropy estimator and the ``reference`` measure (``"gaussian"``: each variable
+    standardised; ``"uniform"``: each scaled to [0, 1], the setting Mooij et al. found best): positive when a -> b."""
+    return float(_cdt().IGCI().predict_proba((a, b), ref_measure=reference))
 
 
 def cdt_reci_score(a: np.ndarray, b: np.ndarray) -> float:
@@ -199,10 +203,12 @@ def cdt_reci_score(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def peer_scores(pairs: list[Pair]) -> dict[str, np.ndarray]:
-    """Direction scores (positive: a -> b) of the peers on ``pairs``: our ANM and RECI, cdt's IGCI and RECI."""
+    """Direction scores (positive: a -> b) of the peers on ``pairs``: our ANM and RECI, cdt's IGCI with both
+    reference measures, and cdt's RECI."""
     return {
         "ANM": np.array([anm_score(p.b, p.a) - anm_score(p.a, p.b) for p in pairs]),
         "IGCI": np.array([igci_score(p.a, p.b) for p in pairs]),
+        "IGCI (uniform)": np.array([igci_score(p.a, p.b, reference="uniform") for p in pairs]),
         "RECI": np.array([reci_score(p.b, p.a) - reci_score(p.a, p.b) for p in pairs]),
         "RECI (cdt)": np.array([cdt_reci_score(p.a, p.b) for p in pairs]),
     }

@@ -24,10 +24,11 @@ import ot
 import torch
 from torch import nn
 
-from dltheory import kernels, nets
+from dltheory import kernels, nets, repro
 
 __all__ = ["w1_loss", "smoothed_w1_loss", "mmd_loss", "mmd_smoothness", "gradient_lipschitz", "descend", "critic",
-           "generator_net", "VARIANTS", "train_gan", "CriticConstants", "critic_constants", "w2_distance"]
+           "generator_net", "VARIANTS", "GanRuns", "train_gans", "train_gan", "CriticConstants", "critic_constants",
+           "w2_distance"]
 
 
 def _plan(x: np.ndarray, y: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -60,7 +61,7 @@ def mmd_loss(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[float, np.
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     value = kernels.mmd2(xt, torch.as_tensor(y, dtype=torch.float64), bandwidth)
     (grad,) = torch.autograd.grad(value, xt)
-    return value.item(), grad.numpy()
+    return value.item(), repro.to_numpy(grad)
 
 
 def mmd_smoothness(m: int, bandwidth: float) -> float:
@@ -128,56 +129,113 @@ def _gradient_penalty(f: nn.Module, real: torch.Tensor, fake: torch.Tensor, gene
     return ((g.norm(dim=1) - 1) ** 2).mean()
 
 
-def train_gan(target: torch.Tensor, variant: str, *, steps: int = 1500, critic_steps: int = 3, batch: int = 256,
-              lr: float = 1e-3, generator: torch.Generator | None = None
-              ) -> tuple[nn.Sequential, nn.Sequential, np.ndarray]:
-    """A Wasserstein GAN on 2-D ``target`` samples (N, 2) with one of the critics of :data:`VARIANTS`:
+class GanRuns(NamedTuple):
+    """Independent GAN runs trained side by side: per run, the generator network, the critic, and the generator's
+    parameter-gradient norm at every step (``norms``, shape (S, steps))."""
+
+    generators: list[nn.Sequential]
+    critics: list[nn.Sequential]
+    norms: np.ndarray
+
+
+def _stack(modules: list[nn.Sequential]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The linear layers of S identical-shape MLPs as leaf tensors (S, out, in) and (S, out)."""
+    layers = [[m for m in net if isinstance(m, nn.Linear)] for net in modules]
+    return [(torch.stack([ls[k].weight.detach() for ls in layers]).requires_grad_(True),
+             torch.stack([ls[k].bias.detach() for ls in layers]).requires_grad_(True)) for k in range(len(layers[0]))]
+
+
+def _unstack(params: list[tuple[torch.Tensor, torch.Tensor]], modules: list[nn.Sequential]) -> None:
+    """Copy stacked parameters back into the S modules they came from."""
+    with torch.no_grad():
+        for s, net in enumerate(modules):
+            for (W, b), layer in zip(params, [m for m in net if isinstance(m, nn.Linear)], strict=True):
+                layer.weight.copy_(W[s])
+                layer.bias.copy_(b[s])
+
+
+def _apply(params: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor, activation) -> torch.Tensor:
+    """S MLPs on their own inputs: ``x`` (S, B, in) -> (S, B, out), ``activation`` between layers."""
+    for k, (W, b) in enumerate(params):
+        x = torch.baddbmm(b[:, None, :], x, W.transpose(1, 2))  # (S, B, out)
+        if k < len(params) - 1:
+            x = activation(x)
+    return x
+
+
+def train_gans(target: torch.Tensor, variant: str, generators: list[torch.Generator], *, steps: int = 1500,
+               critic_steps: int = 3, batch: int = 256, lr: float = 1e-3) -> GanRuns:
+    r"""Independent Wasserstein GANs on 2-D ``target`` samples (N, 2), one per torch generator in ``generators``,
+    trained side by side (batched matrix products; every run draws its networks, noise, batches and penalty
+    points from its own generator, so a run's result does not depend on which runs train beside it). Critics
+    (:data:`VARIANTS`):
 
     ``"plain"``: ReLU critic, weights clipped to [-0.05, 0.05] (the original WGAN constraint);
     ``"gradient penalty"``: ReLU critic with the penalty :math:`(\|\nabla f\| - 1)^2`, weight 1;
     ``"smooth"``: softplus critic with the gradient penalty and a squared-norm penalty on its weights (1e-3),
     standing in for the RKHS-norm penalty of the smooth construction.
 
-    Networks, noise and batches are drawn from ``generator`` on its device (``target`` is moved there). Returns
-    the generator network, the critic and the generator's parameter-gradient norm at every step.
+    Adam acts elementwise, so stacking the runs' parameters and summing their losses trains each run exactly as
+    alone. Networks live on the generators' device (``target`` is moved there).
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
-    device = nets.device_of(generator)
+    device = nets.device_of(generators[0])
     target = target.to(device)
-    gen = generator_net(generator=generator)
-    f = critic(activation=nn.Softplus if variant == "smooth" else nn.ReLU, generator=generator)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.9))
-    opt_c = torch.optim.Adam(f.parameters(), lr=lr, betas=(0.5, 0.9))
-    norms = np.empty(steps)
+    act = nn.functional.softplus if variant == "smooth" else torch.relu
+    gen_nets = [generator_net(generator=g) for g in generators]
+    critic_nets = [critic(activation=nn.Softplus if variant == "smooth" else nn.ReLU, generator=g)
+                   for g in generators]
+    G, F = _stack(gen_nets), _stack(critic_nets)
+    opt_g = torch.optim.Adam([p for layer in G for p in layer], lr=lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam([p for layer in F for p in layer], lr=lr, betas=(0.5, 0.9))
+    norms = np.empty((len(generators), steps))
 
-    def sample(k):
-        idx = torch.randint(0, target.shape[0], (k,), generator=generator, device=device)
-        return target[idx], gen(torch.randn(k, 2, generator=generator, device=device))
+    def sample(k):  # real (S, k, 2) and generated (S, k, 2), each run from its own generator
+        idx = torch.stack([torch.randint(0, target.shape[0], (k,), generator=g, device=device) for g in generators])
+        z = torch.stack([torch.randn(k, 2, generator=g, device=device) for g in generators])
+        return target[idx], _apply(G, z, torch.relu)
 
     for t in range(steps):
         for _ in range(critic_steps):
             real, fake = sample(batch)
             fake = fake.detach()
-            loss = f(fake).mean() - f(real).mean()
+            loss = (_apply(F, fake, act).mean((1, 2)) - _apply(F, real, act).mean((1, 2))).sum()
             if variant != "plain":
-                loss = loss + _gradient_penalty(f, real, fake, generator)
+                eps = torch.stack([torch.rand(batch, 1, generator=g, device=device) for g in generators])
+                mid = (eps * real + (1 - eps) * fake).requires_grad_(True)  # (S, B, 2)
+                (grad,) = torch.autograd.grad(_apply(F, mid, act).sum(), mid, create_graph=True)
+                loss = loss + ((grad.norm(dim=-1) - 1) ** 2).mean(1).sum()
             if variant == "smooth":
-                loss = loss + 1e-3 * sum((p**2).sum() for p in f.parameters())
+                loss = loss + 1e-3 * sum((p**2).sum() for layer in F for p in layer)
             opt_c.zero_grad()
             loss.backward()
             opt_c.step()
             if variant == "plain":
                 with torch.no_grad():
-                    for p in f.parameters():
-                        p.clamp_(-0.05, 0.05)
+                    for layer in F:
+                        for p in layer:
+                            p.clamp_(-0.05, 0.05)
         _, fake = sample(batch)
-        loss = -f(fake).mean()
+        loss = -_apply(F, fake, act).mean((1, 2)).sum()
         opt_g.zero_grad()
         loss.backward()
-        norms[t] = torch.sqrt(sum((p.grad**2).sum() for p in gen.parameters())).item()
+        per_run = sum((p.grad**2).flatten(1).sum(1) for layer in G for p in layer)  # (S,)
+        norms[:, t] = repro.to_numpy(per_run.sqrt())
         opt_g.step()
-    return gen, f, norms
+    _unstack(G, gen_nets)
+    _unstack(F, critic_nets)
+    return GanRuns(gen_nets, critic_nets, norms)
+
+
+def train_gan(target: torch.Tensor, variant: str, *, steps: int = 1500, critic_steps: int = 3, batch: int = 256,
+              lr: float = 1e-3, generator: torch.Generator | None = None
+              ) -> tuple[nn.Sequential, nn.Sequential, np.ndarray]:
+    """One run of :func:`train_gans`: the generator network, the critic and the generator's parameter-gradient
+    norm at every step (steps,)."""
+    g = generator if generator is not None else torch.default_generator  # None: torch's global generator
+    runs = train_gans(target, variant, [g], steps=steps, critic_steps=critic_steps, batch=batch, lr=lr)
+    return runs.generators[0], runs.critics[0], runs.norms[0]
 
 
 class CriticConstants(NamedTuple):

@@ -19,6 +19,7 @@ References: fukumizu2019semiflat, fukumizu2000local.
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -84,8 +85,9 @@ def gradient(theta: Tensor, shape: Shape, x: Tensor, y: Tensor) -> Tensor:
 
 def train_to_critical(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, *, lbfgs_steps: int = 2000,
                       newton_steps: int = 50, tol: float = 1e-11) -> tuple[Tensor, float]:
-    """Quasi-Newton (L-BFGS, strong Wolfe) to near a minimum, then Newton steps with the exact Hessian (least
-    squares where it is singular) until the gradient norm is below ``tol``. Returns the point and its gradient norm.
+    """Quasi-Newton (L-BFGS, strong Wolfe) to near a minimum, then Newton steps with the exact Hessian (its
+    pseudo-inverse where it is singular) until the gradient norm is below ``tol``. Returns the point and its
+    gradient norm.
     """
     t = theta.detach().clone().requires_grad_(True)
     opt = torch.optim.LBFGS([t], lr=1, max_iter=lbfgs_steps, tolerance_grad=1e-14, tolerance_change=1e-16,
@@ -103,15 +105,19 @@ def train_to_critical(theta: Tensor, shape: Shape, x: Tensor, y: Tensor, *, lbfg
         g = gradient(t, shape, x, y)
         if g.norm() < tol:
             break
-        step = torch.linalg.lstsq(hessian(t, shape, x, y), -g[:, None], rcond=1e-12).solution[:, 0]
+        # minimum-norm Newton step through the pseudo-inverse of the symmetric Hessian (singular along the scale
+        # symmetries of ReLU units); eigh-based, so the same on the CPU and on CUDA, where lstsq assumes full rank
+        step = -torch.linalg.pinv(hessian(t, shape, x, y), rtol=1e-12, hermitian=True) @ g
         t = t + step
     return t, gradient(t, shape, x, y).norm().item()
 
 
-def best_critical_point(shape: Shape, x: Tensor, y: Tensor, *, restarts: int, scale: float = 0.8,
+def best_critical_point(shape: Shape, x: Tensor, y: Tensor, *, restarts: int, scale: float = 0.8, tol: float = 1e-10,
                         generator: torch.Generator | None = None) -> tuple[Tensor, float, float]:
     r"""The lowest-loss critical point over ``restarts`` initialisations :math:`\mathcal N(0, \mathrm{scale}^2)`
-    drawn from ``generator``, each trained by :func:`train_to_critical`. Returns the point, its loss and its
+    drawn from ``generator``, each trained by :func:`train_to_critical`. Only restarts whose gradient norm ends
+    at or below ``tol`` compete (a lower loss at a point that is not critical is no critical point); if none
+    does, this warns (raise ``restarts``) and returns the lowest-loss point. Returns the point, its loss and its
     gradient norm."""
     size = shape.hidden * (shape.inputs + 2) + 1
     found = []
@@ -119,7 +125,11 @@ def best_critical_point(shape: Shape, x: Tensor, y: Tensor, *, restarts: int, sc
         start = scale * torch.randn(size, generator=generator, dtype=x.dtype, device=x.device)
         theta, grad_norm = train_to_critical(start, shape, x, y)
         found.append((loss(theta, shape, x, y).item(), grad_norm, theta))
-    value, grad_norm, theta = min(found, key=lambda f: f[0])
+    critical = [f for f in found if f[1] <= tol]
+    if not critical:
+        warnings.warn(f"no restart of the {shape.activation} network reached gradient norm {tol:g}: raise "
+                      "restarts", RuntimeWarning, stacklevel=2)
+    value, grad_norm, theta = min(critical or found, key=lambda f: f[0])
     return theta, value, grad_norm
 
 
