@@ -153,3 +153,94 @@ def test_mean_field_inverse_warns_and_prior():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert 0.99 < interpret.ambiguity(torch.full((5,), 0.5)) <= 1.0
+
+
+# the network's own reading of an input: for a linear map of correlated Gaussian inputs, input i drawn afresh from
+# its marginal gives a jointly Gaussian (x~_i, y_k) with rho^2 = W_ik^2 S_ii / (W_ik^2 S_ii + w_-i' S_-i,-i w_-i),
+# a closed form that differs from the mutual information over the (correlated) data
+def test_input_output_mi_intervened_linear_gaussian_closed_form():
+    rng = np.random.default_rng(7)
+    s = np.array([[1.5, 0.9, 0.3], [0.9, 1.0, -0.2], [0.3, -0.2, 0.7]])
+    w = np.array([[1.0, 0.2], [0.0, -1.3], [0.6, 0.5]])  # input 1 is ignored by output 0
+    x = rng.multivariate_normal([0.5, -1.0, 2.0], s, size=2000)
+    got = interpret.input_output_mi_intervened(lambda v: v @ w, x, max_components=1, n_mc=4000, n_perm=1, rng=rng)
+    want = np.empty((3, 2))
+    for i in range(3):
+        rest = [j for j in range(3) if j != i]
+        for k in range(2):
+            signal = w[i, k] ** 2 * s[i, i]
+            rho2 = signal / (signal + w[rest, k] @ s[np.ix_(rest, rest)] @ w[rest, k])
+            want[i, k] = -0.5 * np.log(1 - rho2)
+    # sampling sd of each estimate ~ rho / sqrt(2000) < 0.02; Monte Carlo sd over 4000 draws < 0.01
+    np.testing.assert_allclose(got, want, atol=0.05)
+    # over the data the ignored input 1 shares information with output 0 through its correlation with inputs 0 and
+    # 2: there rho^2 = (S_1. w_.0)^2 / (S_11 w_.0' S w_.0) = 0.288, I = 0.170 nats
+    observed = interpret.input_output_mi(x, x @ w, max_components=1, n_mc=4000, rng=rng)
+    assert observed[1, 0] > want[1, 0] + 0.1
+
+
+def _log_class_prob(net, target, m):
+    with torch.no_grad():
+        return torch.log_softmax(net(m[None]), dim=1)[0, target].item()
+
+
+# the returned means solve the mean-field equation m_i = sigmoid(logit p_i + d log P(c|m) / d m_i), with the
+# derivative taken by central finite differences (not by autograd, as the module does), at scale 1, a non-uniform
+# prior, every class and two dampings (the damping changes the path, not the fixed point)
+@pytest.mark.parametrize("damping", [0.3, 0.8])
+def test_mean_field_inverse_solves_its_equation(damping):
+    net = _tiny(1.0, seed=21)
+    prior = torch.linspace(-1.5, 0.8, 10, dtype=torch.float64)
+    eps = 1e-6
+    for target in range(4):
+        mf = interpret.mean_field_inverse(net, target, prior, damping=damping, tol=1e-13, n_iter=20000)
+        assert mf.converged and 1 < mf.n_iter < 20000
+        m = mf.mean
+        grad = torch.tensor([(_log_class_prob(net, target, m + eps * e) - _log_class_prob(net, target, m - eps * e))
+                             / (2 * eps) for e in torch.eye(10, dtype=torch.float64)])
+        torch.testing.assert_close(m, torch.sigmoid(prior + grad), rtol=0, atol=1e-8)
+        # and the network's class probability at the means is what the result reports
+        assert mf.class_prob == pytest.approx(np.exp(_log_class_prob(net, target, m)), rel=1e-12)
+
+
+# the fixed point is a stationary point of the plug-in free energy
+# F(m) = sum_i KL(Bern(m_i) || Bern(p_i)) - log P(c | m), whose gradient in the logits of m vanishes there
+def test_mean_field_inverse_stationary_free_energy():
+    net = _tiny(0.8, seed=22)
+    prior = torch.tensor([0.7, -1.1, 0.2, 1.5, -0.4, 0.0, -2.0, 0.9, 0.3, -0.6], dtype=torch.float64)
+    mf = interpret.mean_field_inverse(net, 2, prior, damping=0.5, tol=1e-13, n_iter=20000)
+    p = torch.sigmoid(prior)
+
+    def free_energy(z):  # z: logits of the means
+        m = torch.sigmoid(z)
+        kl = m * torch.log(m / p) + (1 - m) * torch.log((1 - m) / (1 - p))
+        return kl.sum().item() - _log_class_prob(net, 2, m)
+
+    z = torch.logit(mf.mean)
+    eps = 1e-5
+    grad = [(free_energy(z + eps * e) - free_energy(z - eps * e)) / (2 * eps)
+            for e in torch.eye(10, dtype=torch.float64)]
+    np.testing.assert_allclose(grad, 0.0, atol=1e-7)
+    # and it is a minimum along random directions, not a saddle or a maximum
+    rng = np.random.default_rng(23)
+    for _ in range(5):
+        d = torch.as_tensor(rng.standard_normal(10))
+        assert free_energy(z + 1e-2 * d) > free_energy(z) and free_energy(z - 1e-2 * d) > free_energy(z)
+
+
+# inverse_summary's table agrees with the quantities computed directly from its inferred images
+def test_inverse_summary_fields():
+    net = _tiny(1.0, seed=24)
+    prior = torch.linspace(-1.0, 1.0, 10, dtype=torch.float64)
+    class_means = torch.as_tensor(np.random.default_rng(25).uniform(0.05, 0.95, (4, 10)))
+    r = interpret.inverse_summary(net, prior, class_means, damping=0.5, n_iter=4000, tol=1e-10)
+    p0 = torch.sigmoid(prior).numpy()
+    for c in range(4):
+        m = interpret.mean_field_inverse(net, c, prior, damping=0.5, n_iter=4000, tol=1e-10).mean
+        np.testing.assert_allclose(r.mean[c], m.numpy(), rtol=0, atol=1e-12)
+        with torch.no_grad():
+            assert r.predicted[c] == int(net(m[None]).argmax())
+        np.testing.assert_allclose(r.correlation[c], np.corrcoef(m.numpy(), class_means[c].numpy())[0, 1], atol=1e-12)
+        centred = [np.corrcoef(m.numpy() - p0, class_means[k].numpy() - p0)[0, 1] for k in range(4)]
+        np.testing.assert_allclose(r.centred_correlation[c], centred, atol=1e-12)
+        assert r.nearest_centred[c] == int(np.argmax(centred))

@@ -22,19 +22,21 @@
 #
 # **What we do.** Train small networks on binarised 8×8 digits (scikit-learn's bundled set: MNIST cannot be
 # downloaded here, so this is a stand-in at lower resolution), put an independent Bernoulli prior on the 64
-# pixels, and solve the mean-field equations for the posterior given each class. We classify the ten inferred
-# images, correlate them with the class means, rank the classes by ambiguity, and show a SmoothGrad panel (captum
-# {cite}`kokhlikyan2020captum`) for contrast, at three training seeds.
+# pixels, and solve the mean-field equations for the posterior given each class. We show the inferred images raw
+# and with the prior's average image removed, test what survives that removal, compare with networks trained on
+# permuted labels, rank the classes by ambiguity, and show a SmoothGrad panel (captum
+# {cite}`kokhlikyan2020captum`) for contrast.
 #
 # **What is ours.** Everything but the idea: we found no paper for this method (the report cites none, and the
 # earlier result it extends is not named). The posterior, the plug-in approximation of the network's likelihood
-# under the mean-field distribution, the damped fixed point, the ambiguity measure (mean pixel entropy) and the
-# checks are ours. The unit tests compare our mean field with the exact posterior marginals by enumeration on a
-# network with 10 binary inputs.
+# under the mean-field distribution, the damped fixed point, the ambiguity measure (mean pixel entropy), the
+# prior-subtracted comparison and the controls are ours. The unit tests compare our mean field with the exact
+# posterior marginals by enumeration on a network with 10 binary inputs, and check that its result solves the
+# mean-field equation with the derivative taken by finite differences.
 
 # %% tags=["parameters"]
 seed = 0
-n_seeds = 3  # trained networks
+n_seeds = 3  # trained networks (and as many trained on permuted labels)
 hidden = 32  # tanh units of the 64-32-10 network
 epochs = 200
 lr = 0.01
@@ -78,56 +80,88 @@ session = repro.setup(seed, device=device)
 # which we iterate with damping from the prior means. The network's gradient pulls each pixel away from its
 # prior frequency, as far as that pixel matters for class $c$. We measure how undecided the result is by its
 # *ambiguity*, the mean entropy per pixel of $q$ (bits).
+#
+# **Why the prior must be subtracted.** The fixed point starts from the prior means $p_i$, the average of all
+# training digits, and most pixels stay near them. That average already looks like every digit a little: below we
+# print its correlation with each class-mean image. Whatever resembles a class *beyond* the prior is the network's
+# contribution, so we compare $m - p$ with the class mean minus $p$ (the *centred* correlation).
 
 # %%
-split = data.digits(seed=seed)
+split = data.digits(seed=seed, device=session.device)
 x_train, x_test = (split.x_train > threshold).float(), (split.x_test > threshold).float()
 prior = interpret.bernoulli_prior_logit(x_train)
 class_means = torch.stack([x_train[split.y_train == c].mean(0) for c in range(10)])  # (10, 64)
-p0 = torch.sigmoid(prior)
+p0 = repro.to_numpy(torch.sigmoid(prior))
+prior_corr = np.array([np.corrcoef(p0, repro.to_numpy(class_means[c]))[0, 1] for c in range(10)])
+print("correlation of the prior mean image with each class mean:", np.round(prior_corr, 3))
 
+# %% [markdown]
+# Three networks are trained on the true labels (seeds drawn from the page's seed) and, as the near-miss control,
+# three more on the *same images with their labels randomly permuted*: the same architecture, training and
+# inference, but nothing to learn about what makes a digit. Each network's ten inferred images go into one table.
 
-def invert(net, seed_, prior, class_means, damping, n_iter) -> pd.DataFrame:
-    """The mean-field inverses of every class as a table (one row per digit)."""
+# %%
+def invert(net, name, prior, class_means, damping, n_iter) -> pd.DataFrame:
+    """The mean-field inverses of every class as a table (one row per digit), tagged with the network's name."""
     r = interpret.inverse_summary(net, prior, class_means, damping=damping, n_iter=n_iter)
-    return pd.DataFrame(dict(digit=range(10), predicted=r.predicted, prob=r.class_prob, correlation=r.correlation,
-                             nearest_centred=r.nearest_centred, ambiguity=r.ambiguity, converged=r.converged,
-                             image=list(r.mean), seed=seed_))
+    own = np.diag(r.centred_correlation)
+    rival = np.where(np.eye(10, dtype=bool), -np.inf, r.centred_correlation).max(1)
+    return pd.DataFrame(dict(net=name, digit=range(10), predicted=r.predicted, prob=r.class_prob,
+                             correlation=r.correlation, centred=own, centred_gap=own - rival,
+                             ambiguity=r.ambiguity, converged=r.converged, image=list(r.mean)))
+
+
+def train(labels, generator, x, hidden, epochs, lr, weight_decay):
+    """A 64-hidden-10 tanh network trained on images ``x`` with ``labels``."""
+    net = nets.mlp([64, hidden, 10], activation=torch.nn.Tanh, generator=generator)
+    nets.train_classifier(net, x, labels, epochs=epochs, lr=lr, weight_decay=weight_decay)
+    return net
 
 # %%
-tables, accuracies, networks = [], [], []
+networks, permuted, accuracies = {}, {}, []
 for s in range(n_seeds):
-    g = torch.Generator(device=device).manual_seed(1000 * seed + s)
-    net = nets.mlp([64, hidden, 10], activation=torch.nn.Tanh, generator=g)
-    nets.train_classifier(net, x_train, split.y_train, epochs=epochs, lr=lr, weight_decay=weight_decay)
-    accuracies.append(nets.accuracy(net, x_test, split.y_test))
-    tables.append(invert(net, s, prior, class_means, damping, n_iter))
-    networks.append(net)
-results = pd.concat(tables, ignore_index=True)
-print("test accuracy per seed:", np.round(accuracies, 3))
-print(results.drop(columns="image").round(3).to_string(index=False))
+    networks[f"trained {s}"] = train(split.y_train, session.generator_for("network", s), x_train, hidden, epochs,
+                                     lr, weight_decay)
+    accuracies.append(nets.accuracy(networks[f"trained {s}"], x_test, split.y_test))
+    shuffle = torch.as_tensor(session.rng_for("label permutation", s).permutation(len(split.y_train)))
+    permuted[f"permuted {s}"] = train(split.y_train[shuffle.to(split.y_train.device)],
+                                      session.generator_for("permuted network", s), x_train, hidden, epochs, lr,
+                                      weight_decay)
+untrained = nets.mlp([64, hidden, 10], activation=torch.nn.Tanh, generator=session.generator_for("untrained"))
+results = pd.concat([invert(net, k, prior, class_means, damping, n_iter) for k, net in networks.items()],
+                    ignore_index=True)
+control = pd.concat([invert(net, k, prior, class_means, damping, n_iter) for k, net in permuted.items()],
+                    ignore_index=True)
+far = invert(untrained, "untrained", prior, class_means, damping, n_iter)
+print("test accuracy per trained network:", np.round(accuracies, 3))
+print(pd.concat([results, control, far]).drop(columns="image").round(3).to_string(index=False))
 
 # %%
-fig, axes = plotting.subplots(3, 10, width=9, height=3.2)
-first = results[results.seed == 0]
-lim = float(np.abs(np.stack(first.image) - p0.numpy()).max())
+fig, axes = plotting.subplots(5, 10, width=9, height=4.9)
+first, shuffled = results[results.net == "trained 0"], control[control.net == "permuted 0"]
+lim = float(np.abs(np.stack(pd.concat([first, shuffled]).image) - p0).max())
 for c in range(10):
-    img = first.image.iloc[c].reshape(8, 8)
-    axes[0, c].imshow(img, cmap="gray_r", vmin=0, vmax=1)
-    axes[1, c].imshow(img - p0.numpy().reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)
-    axes[2, c].imshow(class_means[c].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    rows = [(first.image.iloc[c], "gray_r", 0, 1), (first.image.iloc[c] - p0, "RdBu_r", -lim, lim),
+            (repro.to_numpy(class_means[c]) - p0, "RdBu_r", -1, 1), (shuffled.image.iloc[c], "gray_r", 0, 1),
+            (shuffled.image.iloc[c] - p0, "RdBu_r", -lim, lim)]
+    for ax, (img, cmap, lo, hi) in zip(axes[:, c], rows, strict=True):
+        ax.imshow(img.reshape(8, 8), cmap=cmap, vmin=lo, vmax=hi)
     axes[0, c].set_title(str(c))
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
     ax.grid(False)
-for ax, label in zip(axes[:, 0], ("inferred", "minus prior", "class mean"), strict=True):
-    ax.set_ylabel(label, fontsize=8)
+labels = ("inferred", "minus prior", "class mean\nminus prior", "permuted\nlabels", "permuted\nminus prior")
+for ax, label in zip(axes[:, 0], labels, strict=True):
+    ax.set_ylabel(label, fontsize=7)
 plotting.plt.show()
 
 # %% [markdown]
-# *What to see:* top, the mean-field posterior means for each desired digit (network of seed 0); middle, what the
-# network added to the prior (red: pixels turned on, blue: turned off); bottom, the average training image of the
-# class. The middle row carries the class-specific strokes; the top row is the prior's average digit plus them.
+# *What to see:* the top row, the mean-field posterior means for each desired digit (network "trained 0"), is
+# mostly the prior's average digit: blobs that differ little between classes. Subtracting the prior (second row,
+# red: pixels turned on, blue: turned off) shows what the network added, and it matches the class mean minus the
+# prior (third row) stroke for stroke. The network trained on permuted labels (bottom rows) also produces
+# prior-like blobs, and they are classified by that network as the digit asked for, but what it adds to the prior
+# has nothing to do with the class.
 #
 # ## SmoothGrad, for contrast
 #
@@ -137,14 +171,14 @@ plotting.plt.show()
 
 # %%
 examples = torch.stack([x_test[split.y_test == c][0] for c in range(10)])
-tunnel = NoiseTunnel(Saliency(networks[0]))
+tunnel = NoiseTunnel(Saliency(networks["trained 0"]))
 maps = torch.stack([tunnel.attribute(examples[c:c + 1], nt_type="smoothgrad", nt_samples=smooth_samples,
                                      stdevs=smooth_noise, target=c, abs=False)[0] for c in range(10)])
 fig, axes = plotting.subplots(2, 10, width=9, height=2.2)
 for c in range(10):
-    axes[0, c].imshow(examples[c].reshape(8, 8), cmap="gray_r")
+    axes[0, c].imshow(repro.to_numpy(examples[c]).reshape(8, 8), cmap="gray_r")
     lim = float(maps[c].abs().max())
-    axes[1, c].imshow(maps[c].reshape(8, 8).detach(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    axes[1, c].imshow(repro.to_numpy(maps[c]).reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)
 for ax in axes.flat:
     ax.set(xticks=[], yticks=[])
     ax.grid(False)
@@ -156,102 +190,157 @@ plotting.plt.show()
 # *What to see:* each SmoothGrad map is tied to its example's strokes and changes with the example; the inferred
 # images above need no example at all.
 #
-# ## Ambiguity
+# ## Ambiguity, and the "9"
 #
-# The ranking of the classes by ambiguity (1 = most ambiguous), averaged over the seeds. `CLAIMS.md` asks us to
-# report, not assert, where the "9" falls.
+# The ranking of the classes by ambiguity (1 = most ambiguous) per trained network, and the mean ambiguity of each
+# class with its spread over the networks. `CLAIMS.md` asks us to report, not assert, where the "9" falls. A
+# ranking means something only if the classes differ by more than the networks do: we compare the range of the
+# class means with the typical standard deviation of one class over networks.
 
 # %%
-results["rank"] = results.groupby("seed").ambiguity.rank(ascending=False)
-ranking = results.groupby("digit")[["ambiguity", "rank", "prob"]].mean().sort_values("rank")
+results["rank"] = results.groupby("net").ambiguity.rank(ascending=False)
+ranking = results.groupby("digit").agg(ambiguity=("ambiguity", "mean"), sd=("ambiguity", "std"),
+                                       rank=("rank", "mean"), prob=("prob", "mean")).sort_values("rank")
 nine_rank = float(ranking.loc[9, "rank"])
+nine_ranks = results[results.digit == 9]["rank"]
+ambiguity_range = float(ranking.ambiguity.max() - ranking.ambiguity.min())
+ambiguity_sd = float(ranking.sd.mean())
 repro.glue("most_ambiguous", ", ".join(f'"{d}"' for d in ranking.index[:3]))
-print(ranking.round(3))
-print(f"mean rank of '9': {nine_rank:.1f} of 10")
+repro.glue("nine_among_top3", "is" if 9 in ranking.index[:3] else "is not")
+repro.glue("nine_rank_range", f"{nine_ranks.min():.0f} to {nine_ranks.max():.0f}")
+print(ranking.round(4))
+print(f"mean rank of '9': {nine_rank:.1f} of 10 (per network {nine_ranks.tolist()}); range of class means "
+      f"{ambiguity_range:.4f} bits, typical sd over networks {ambiguity_sd:.4f} bits")
 
 # %% [markdown]
-# ## The check and its control
+# ## The checks and the controls
 #
-# From `CLAIMS.md`: the inferred input for each class is classified as that class (10/10) and correlates at least
-# 0.6 with the class-mean image. We require it of every seed's network. Beside it, a stronger check: after
-# removing the prior's average image, the inferred image is closer (in correlation) to its own class mean than to
-# any other class's. The fixed point climbs the very network that then classifies it, so "classified as its
-# class" is close to true by construction; a second, stronger check shows each seed's inferred images to the
-# *other* seeds' networks, which were not consulted in finding them (`classified_by_other_networks`, at least 9 of
-# 10 per pair of networks).
+# `CLAIMS.md` asks that the inferred input for each class be classified as that class (10/10) and correlate at
+# least 0.6 with the class-mean image. Both parts, as written, hold by construction here, so we record them as
+# sanity checks and test what they were meant to test by two routes that could fail:
 #
-# *Control: an untrained network.* With random weights the network has learnt nothing about digits; its "most
-# plausible inputs" must not look like the classes, and the check must fail.
+# - *Sanity: classified by its own network.* The fixed point climbs $\log P(c \mid m)$ of the very network that
+#   then classifies it; it would be odd if it failed.
+# - *Sanity: raw correlation at least 0.6.* The prior's average image alone already correlates
+#   {glue:text}`prior_corr_min:.2f` or more with every class mean (printed above), and the inferred images stay
+#   close to it.
+# - *Evidence: classified by networks it was not inferred from.* Each network's ten images are shown to the trained
+#   networks that played no part in finding them; we ask at least 9 of 10 right from every such network.
+# - *Evidence: what survives the prior subtraction.* The centred correlation with its own class mean is at least
+#   0.6 (the catalogue's figure, now on the part the network contributed), and larger than with any other class
+#   mean (`centred_gap`, the smallest lead over the best rival class, must be positive).
+#
+# *Near-miss control: networks trained on permuted labels.* They are trained, converge, and their inferred images
+# pass both sanity checks (each network classifies its own images as asked, and they correlate with the class
+# means through the prior), but they learnt nothing about digits, so the evidence checks must fail. *Far control:*
+# an untrained network, kept as an illustration.
 
 # %%
-def check(table):
-    """CLAIMS.md's criterion on a table from `invert` (any number of seeds), and the stronger check."""
-    per_seed = table.groupby("seed")
-    nearest = bool((table.nearest_centred == table.digit).all())
-    return {"classified_10_of_10": bool(per_seed.apply(lambda t: (t.predicted == t.digit).all()).all()),
-            "corr_at_least_0.6": bool((table.correlation >= 0.6).all())}, nearest
+def check(table, judges):
+    """The page's checks on a table from ``invert``: each network's images are judged by the networks in
+    ``judges`` (name -> net) other than the one they were inferred from."""
+    cross = []
+    with torch.no_grad():
+        for name, t in table.groupby("net"):
+            images = torch.as_tensor(np.stack(t.image), dtype=torch.float32, device=session.device)
+            cross += [int((repro.to_numpy(j(images).argmax(1)) == t.digit.to_numpy()).sum())
+                      for k, j in judges.items() if k != name]
+    gap_sd = float(table.groupby("net").centred_gap.min().std(ddof=1))  # its spread over networks (NaN for one)
+    return {"self_classified": repro.sanity(int((table.predicted == table.digit).sum()), ">=", len(table)),
+            "raw_corr_at_least_0.6": repro.sanity(float(table.correlation.min()), ">=", 0.6),
+            "classified_by_other_networks": repro.evidence(min(cross), ">=", 9, scale=1.0),
+            "centred_corr_at_least_0.6": repro.evidence(float(table.centred.min()), ">=", 0.6),
+            "centred_own_class_first": repro.evidence(float(table.centred_gap.min()), ">", 0.0,
+                                                      scale=gap_sd if gap_sd > 0 else 0.1)}
 
 
-checks, nearest_own = check(results)
-with torch.no_grad():
-    cross = [int((other(torch.as_tensor(np.stack(t.image), dtype=torch.float32)).argmax(1) == torch.arange(10)).sum())
-             for i, t in enumerate(tables) for j, other in enumerate(networks) if j != i]
-checks["classified_by_other_networks"] = min(cross) >= 9
-print("classified as their digit by the other seeds' networks:", cross)
-g = torch.Generator(device=device).manual_seed(1000 * seed + 999)
-control = invert(nets.mlp([64, hidden, 10], activation=torch.nn.Tanh, generator=g), 0, prior, class_means,
-                 damping, n_iter)
-control_checks, control_nearest = check(control)
-print(checks, nearest_own, "| control:", control_checks, control_nearest)
+checks = check(results, networks)
+control_checks = check(control, networks)
+far_checks = check(far, networks)
+for name, c in (("trained", checks), ("permuted labels", control_checks), ("untrained", far_checks)):
+    print(name, {k: (round(v.value, 3), v.passed) for k, v in c.items()})
 
 # %%
-corr = stats.mean_interval(results.groupby("seed").correlation.min().to_numpy())
+corr = stats.mean_interval(results.groupby("net").centred.min().to_numpy())
+controls = {
+    "permuted_labels": repro.control(
+        "the same inference on networks trained on randomly permuted labels", control_checks,
+        {"self_classified": int((control.predicted == control.digit).sum()),
+         "cross_classified_min": int(control_checks["classified_by_other_networks"].value),
+         "min_corr": float(control.correlation.min()), "min_centred": float(control.centred.min()),
+         "nearest_own_class": int((control.centred_gap > 0).sum())}, kind="near miss"),
+    "untrained": repro.control(
+        "the same inference on a network with random weights", far_checks,
+        {"self_classified": int((far.predicted == far.digit).sum()), "min_corr": float(far.correlation.min()),
+         "min_centred": float(far.centred.min())}, kind="far"),
+}
+repro.glue("prior_corr_min", float(prior_corr.min()))
 repro.record_claim(
     "M2",
     title="Mean-field inverse inference: the input a trained network finds most plausible for each digit",
     status=repro.grade(checks),
     criterion="the inferred input for each class is classified as that class (10/10) and correlates >= 0.6 with "
-              "the class-mean image (every seed); the ambiguity ranking and the place of '9' reported",
+              "the class-mean image (every seed; both hold by construction here and are recorded as sanity); as "
+              "evidence, every other trained network classifies each network's inferred images right at least 9 "
+              "of 10 times, and with the prior mean removed each inferred image correlates >= 0.6 with its own "
+              "class mean and more than with any other; the ambiguity ranking and the place of '9' reported",
     checks=checks,
     measured={
         "classified": int((results.predicted == results.digit).sum()), "n_inferred": len(results),
         "n_seeds": n_seeds,
+        "cross_classified_min": int(checks["classified_by_other_networks"].value),
         "min_corr": repro.measure(results.correlation.min(), tol=0.05, basis="spread of the minimum over seeds"),
-        "mean_min_corr": repro.measure(corr.value, tol=2 * corr.sem, basis="2 standard errors over seeds"),
-        "nearest_own_class": int((results.nearest_centred == results.digit).sum()),
-        "cross_classified_min": min(cross),
-        "nine_rank": repro.measure(nine_rank, tol=2.0, basis="ranks move by a few places between seeds"),
+        "min_centred": repro.measure(results.centred.min(), tol=0.05, basis="spread of the minimum over seeds"),
+        "mean_min_centred": repro.measure(corr.value, tol=max(2 * corr.sem, 0.05),
+                                          basis="2 standard errors over networks, at least the spread over seeds"),
+        "min_centred_gap": repro.measure(results.centred_gap.min(), tol=0.15, basis="spread of the minimum over "
+                                                                                   "seeds"),
+        "nearest_own_class": int((results.centred_gap > 0).sum()),
+        "nine_rank": repro.measure(nine_rank, tol=3.0, basis="ranks move by several places between seeds"),
+        "ambiguity_range": repro.measure(ambiguity_range, tol=0.01, basis="spread of the class means over seeds"),
+        "ambiguity_sd": repro.measure(ambiguity_sd, tol=0.005, basis="spread over networks"),
         "min_test_accuracy": repro.measure(min(accuracies), tol=0.02, basis="about 9 test images of 450"),
         "converged": int(results.converged.sum()),
     },
-    controls={"untrained": repro.control("the same inference on a network with random weights", control_checks,
-                                         {"classified": int((control.predicted == control.digit).sum()),
-                                          "min_corr": float(control.correlation.min()),
-                                          "nearest_own_class": int((control.nearest_centred == control.digit).sum())})},
+    controls=controls,
 )
-assert checks["classified_10_of_10"] and checks["corr_at_least_0.6"] and nearest_own, (checks, nearest_own)
-assert not all(control_checks.values()), "the control passed the check"
+assert all(c.passed for c in checks.values()), checks  # what the verdict rests on
+assert not controls["permuted_labels"].passed_check and controls["permuted_labels"].sanity_passed
+assert not controls["untrained"].passed_check
 
 # %% [markdown]
 # ## What we found
 #
 # Status: **{glue:md}`status`**. Over {glue:text}`n_seeds` trained networks, {glue:text}`classified` of
-# {glue:text}`n_inferred` inferred images were classified as the digit they were inferred for, and each correlated
-# at least {glue:text}`min_corr:.2f` with its class mean. The stronger check held too: with the prior's average
-# image removed, {glue:text}`nearest_own_class` of {glue:text}`n_inferred` were closest to their own class. Shown
-# to the networks of the other seeds, which played no part in finding them, each set of ten was classified right
-# at least {glue:text}`cross_classified_min` times (`classified_by_other_networks` asks for 9). The
-# mean-field iteration converged in {glue:text}`converged` of the {glue:text}`n_inferred` cases (the others
-# stopped at the iteration limit, still classified as shown).
+# {glue:text}`n_inferred` inferred images were classified by their own network as the digit they were inferred
+# for, and each correlated at least {glue:text}`min_corr:.2f` with its class mean: the catalogue's criterion holds,
+# but it says little, since the prior's average image alone correlates at least {glue:text}`prior_corr_min:.2f`
+# with every class mean, and the inferred images are mostly that average (the top row of the figure).
 #
-# The check can fail: for an untrained network only {glue:text}`untrained.classified` of the ten inferred images
-# were classified as their digit and only {glue:text}`untrained.nearest_own_class` resembled their own class. Note
-# that the criterion's correlation with the raw class mean is a weak test (an untrained network's inferences
-# still reached {glue:text}`untrained.min_corr:.2f`), because the prior's average digit already correlates with
-# every class mean; the classification and the centred comparison are what separate a trained network from an
-# untrained one.
+# The evidence is what the network adds to the prior. With the prior mean removed, every inferred image correlated
+# at least {glue:text}`min_centred:.2f` with its own class mean (also minus the prior), and more than with any
+# other class: {glue:text}`nearest_own_class` of {glue:text}`n_inferred` were nearest their own class, the
+# smallest lead over the best rival being {glue:text}`min_centred_gap:.2f`. Shown to the trained networks that
+# played no part in finding them, each set of ten was classified right at least {glue:text}`cross_classified_min`
+# times. The mean-field iteration converged in {glue:text}`converged` of the {glue:text}`n_inferred` cases.
 #
-# On ambiguity, the "9" ranked {glue:text}`nine_rank:.1f` of 10 on average (1 = most ambiguous); the most
-# ambiguous were {glue:md}`most_ambiguous`. Our measure
-# differs little between classes, as most pixels stay near their prior; we do not claim to reproduce the report's
-# visual impression of the nine, which came from MNIST at 28×28 with a network we do not know.
+# The checks can fail where the network knows nothing about digits. Networks trained on permuted labels pass the
+# sanity checks ({glue:text}`permuted_labels.self_classified` of their {glue:text}`n_inferred` images classified
+# as asked by their own network, raw correlation at least {glue:text}`permuted_labels.min_corr:.2f`), yet the
+# trained networks classified as few as {glue:text}`permuted_labels.cross_classified_min` of ten of their images
+# right (we ask at least 9 from every pair), their centred correlations fell to {glue:text}`permuted_labels.min_centred:.2f`, and only
+# {glue:text}`permuted_labels.nearest_own_class` of {glue:text}`n_inferred` were nearest their own class. An
+# untrained network (far control) fails likewise: {glue:text}`untrained.self_classified` of ten classified as
+# asked, centred correlation down to {glue:text}`untrained.min_centred:.2f`, while its raw correlation still
+# reached {glue:text}`untrained.min_corr:.2f`.
+#
+# On ambiguity we report and do not grade, as `CLAIMS.md` asks. The "9" ranked {glue:text}`nine_rank:.1f` of 10
+# on average (1 = most ambiguous; {glue:md}`nine_rank_range` over the networks), so it {glue:md}`nine_among_top3`
+# among the three most ambiguous, which were {glue:md}`most_ambiguous`. The class means of our measure span only
+# {glue:text}`ambiguity_range:.3f` bits per pixel, but one class moves by about {glue:text}`ambiguity_sd:.4f` bits
+# between networks, so the ranking is not noise: it is stable over networks. What it measures is another matter.
+# Most pixels stay near their prior, so the mean entropy per pixel is mostly the prior's, shifted by the strokes
+# each class turns on or off; it is a property of the class's strokes as much as of the network's sharpness. We
+# therefore do not count this as a test of the report's reading of the nine, which came from looking at 28×28
+# MNIST inferences of a network we do not know; deciding it would take that setting and a measure of ambiguity
+# the report does not define.

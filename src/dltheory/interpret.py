@@ -25,7 +25,8 @@ import torch
 from torch import Tensor, nn
 
 __all__ = ["gaussian_mutual_information", "fit_gmm", "gmm_log_density", "gmm_mutual_information",
-           "input_output_mi", "ignore_input", "InverseResult", "bernoulli_prior_logit", "mean_field_inverse",
+           "input_output_mi", "input_output_mi_intervened", "ignore_input", "InverseResult",
+           "bernoulli_prior_logit", "mean_field_inverse",
            "exact_inverse", "binary_entropy_bits", "ambiguity", "InverseSummary", "inverse_summary"]
 
 
@@ -122,6 +123,29 @@ def input_output_mi(x: np.ndarray, y: np.ndarray, *, max_components: int = 6, n_
     for i, j in itertools.product(range(d), range(k)):
         table[i, j] = gmm_mutual_information(x[:, i], y[:, j], max_components=max_components, n_mc=n_mc, rng=rng)
     return table
+
+
+def input_output_mi_intervened(predict, x: np.ndarray, *, max_components: int = 6, n_mc: int = 20000,
+                               n_perm: int = 4, rng: np.random.Generator) -> np.ndarray:
+    r"""The network's own reading of each input: the table :math:`I(\tilde x_i; f_k(x_{-i}, \tilde x_i))`, (d, K),
+    nats, where input ``i`` is replaced by an independent draw :math:`\tilde x_i` from its own marginal.
+
+    ``predict`` maps inputs (m, d) to outputs (m, K) (numpy in, numpy out); ``x`` (n, d) is the data. For input
+    ``i`` the sample is ``n_perm`` copies of ``x``, each with column ``i`` permuted at random (``rng``), so that
+    :math:`\tilde x_i` keeps its marginal but no longer correlates with the other inputs; the mutual information is
+    then :func:`gmm_mutual_information` on the ``n * n_perm`` pairs. Unlike :func:`input_output_mi` over the data,
+    an input that the function ignores scores (nearly) zero however strongly it correlates with inputs it uses.
+    """
+    x = np.asarray(x, dtype=float)
+    n, d = x.shape
+    tables = []
+    for i in range(d):
+        xt = np.tile(x, (n_perm, 1))  # (n * n_perm, d)
+        xt[:, i] = np.concatenate([rng.permutation(x[:, i]) for _ in range(n_perm)])
+        y = np.asarray(predict(xt), dtype=float)  # (n * n_perm, K)
+        tables.append([gmm_mutual_information(xt[:, i], y[:, k], max_components=max_components, n_mc=n_mc, rng=rng)
+                       for k in range(y.shape[1])])
+    return np.array(tables)
 
 
 def ignore_input(model: nn.Sequential, index: int) -> nn.Sequential:
@@ -221,13 +245,15 @@ def ambiguity(mean: Tensor) -> float:
 class InverseSummary(NamedTuple):
     """Mean-field inverses of a classifier for every class: ``mean`` (C, D) the inferred images;
     ``predicted`` (C,) the class the network gives each; ``class_prob`` (C,); ``correlation`` (C,) with its own
-    class mean; ``nearest_centred`` (C,) the class whose mean, minus the prior mean, correlates best with the
-    inferred image minus the prior mean; ``ambiguity`` (C,) in bits per input; ``converged`` (C,)."""
+    class mean; ``centred_correlation`` (C, C): entry (c, k) the correlation of inferred image c minus the prior
+    mean with class mean k minus the prior mean; ``nearest_centred`` (C,) its arg-max over k; ``ambiguity`` (C,)
+    in bits per input; ``converged`` (C,)."""
 
     mean: np.ndarray
     predicted: np.ndarray
     class_prob: np.ndarray
     correlation: np.ndarray
+    centred_correlation: np.ndarray
     nearest_centred: np.ndarray
     ambiguity: np.ndarray
     converged: np.ndarray
@@ -236,16 +262,17 @@ class InverseSummary(NamedTuple):
 def inverse_summary(model: nn.Module, prior_logit: Tensor, class_means: Tensor, *, damping: float = 0.2,
                     n_iter: int = 4000, tol: float = 1e-6) -> InverseSummary:
     r"""Run :func:`mean_field_inverse` for every class of ``model`` and compare each inferred image with the class
-    means ``class_means`` (C, D) of the training images. ``prior_logit`` shape (D,)."""
-    p0 = torch.sigmoid(prior_logit).double().numpy()
-    cm = class_means.double().numpy()
+    means ``class_means`` (C, D) of the training images, raw and with the prior mean
+    :math:`\sigma(\text{prior\_logit})` removed from both. ``prior_logit`` shape (D,), on the model's device."""
+    p0 = torch.sigmoid(prior_logit).detach().cpu().double().numpy()
+    cm = class_means.detach().cpu().double().numpy()
     rows = []
     for c in range(cm.shape[0]):
         r = mean_field_inverse(model, c, prior_logit, damping=damping, n_iter=n_iter, tol=tol)
-        m = r.mean.double().numpy()
+        m = r.mean.detach().cpu().double().numpy()
         with torch.no_grad():
             pred = int(model(r.mean[None]).argmax())
-        centred = [np.corrcoef(m - p0, cm[k] - p0)[0, 1] for k in range(cm.shape[0])]
-        rows.append((m, pred, r.class_prob, np.corrcoef(m, cm[c])[0, 1], int(np.argmax(centred)),
+        centred = np.array([np.corrcoef(m - p0, cm[k] - p0)[0, 1] for k in range(cm.shape[0])])
+        rows.append((m, pred, r.class_prob, np.corrcoef(m, cm[c])[0, 1], centred, int(np.argmax(centred)),
                      ambiguity(r.mean), r.converged))
     return InverseSummary(*(np.array(col) for col in zip(*rows, strict=True)))
