@@ -250,3 +250,113 @@ def test_two_class_digits_for_the_natural_gradient_task():
     assert x.shape == (20, 64) and y.shape == (20, 1)
     np.testing.assert_allclose(x.pow(2).mean(1).numpy(), 1.0, rtol=1e-12)
     assert (y == 1).sum().item() == 10 and (y == -1).sum().item() == 10
+
+
+@pytest.mark.parametrize("name", ["tanh", "erf", "relu"])
+def test_activation_derivatives_match_finite_differences(name):
+    # phi' of ACTIVATIONS against a central difference of phi, away from ReLU's kink (catches a wrong constant)
+    phi, dphi = fi.ACTIVATIONS[name]
+    u = torch.linspace(-2.5, 2.5, 41, dtype=torch.float64) + 0.013  # never 0
+    eps = 1e-6
+    fd = (phi(u + eps) - phi(u - eps)) / (2 * eps)
+    torch.testing.assert_close(dphi(u), fd, rtol=1e-8, atol=1e-9)
+
+
+def _erf_recursion(depth, sw, sb, qh1, qh2):
+    """The order-parameter recursion for erf from closed forms (arcsine kernel; Gaussian integrals of exp(-u^2)),
+    written independently of fisher.order_parameters."""
+    q1, q2, h1, h2 = [], [], [qh1], [qh2]
+    for i in range(depth):
+        q1.append(sw * h1[i] + sb)
+        q2.append(sw * h2[i] + sb)
+        h1.append(2 / math.pi * math.asin(2 * q1[i] / (1 + 2 * q1[i])))
+        h2.append(2 / math.pi * math.asin(2 * q2[i] / (1 + 2 * q1[i])))
+    t1, t2 = [1.0] * depth, [1.0] * depth
+    for i in range(depth - 2, -1, -1):
+        t1[i] = sw * t1[i + 1] * 4 / math.pi / math.sqrt(1 + 4 * q1[i])
+        t2[i] = sw * t2[i + 1] * 4 / math.pi / math.sqrt((1 + 2 * q1[i]) ** 2 - 4 * q2[i] ** 2)
+    return q1, q2, h1[:depth], h2[:depth], t1, t2
+
+
+def test_order_parameters_erf_match_closed_forms():
+    # every list of the recursion (forward and backward, variance and covariance) against the erf closed forms,
+    # at a generic setting (nonzero input overlap, sigma_b != 0, four layers); quadrature is exact to ~1e-10 here
+    sw, sb, depth = 1.7, 0.35, 4
+    op = fi.order_parameters(depth, sigma_w2=sw, sigma_b2=sb, activation="erf", qhat1_input=1.2, qhat2_input=0.4)
+    ref = _erf_recursion(depth, sw, sb, 1.2, 0.4)
+    for got, want, name in zip(op, ref, op._fields, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-8, err_msg=name)
+
+
+def test_order_parameters_tanh_match_monte_carlo():
+    # the recursion for tanh against Monte Carlo over Gaussian pre-activations, layer by layer from the MC values
+    # themselves (an independent route: sampled (u, v) pairs instead of quadrature); 4e5 pairs, tolerance ~5 s.e.
+    sw, sb, depth, n = 1.9, 0.3, 3, 400_000
+    rng = np.random.default_rng(11)
+    qh1, qh2 = [1.0], [0.25]
+    q1, q2, d1, d2 = [], [], [], []
+    for i in range(depth):
+        q1.append(sw * qh1[i] + sb)
+        q2.append(sw * qh2[i] + sb)
+        z = rng.standard_normal((2, n))
+        c = q2[i] / q1[i]
+        u = math.sqrt(q1[i]) * z[0]
+        v = math.sqrt(q1[i]) * (c * z[0] + math.sqrt(1 - c * c) * z[1])
+        qh1.append(np.mean(np.tanh(u) ** 2))
+        qh2.append(np.mean(np.tanh(u) * np.tanh(v)))
+        d1.append(np.mean((1 - np.tanh(u) ** 2) ** 2))
+        d2.append(np.mean((1 - np.tanh(u) ** 2) * (1 - np.tanh(v) ** 2)))
+    qt1, qt2 = [1.0] * depth, [1.0] * depth
+    for i in range(depth - 2, -1, -1):
+        qt1[i] = sw * qt1[i + 1] * d1[i]
+        qt2[i] = sw * qt2[i + 1] * d2[i]
+    op = fi.order_parameters(depth, sigma_w2=sw, sigma_b2=sb, qhat1_input=1.0, qhat2_input=0.25)
+    for got, want, name in zip(op, (q1, q2, qh1[:depth], qh2[:depth], qt1, qt2), op._fields, strict=True):
+        np.testing.assert_allclose(got, want, rtol=4e-3, atol=2e-3, err_msg=name)
+
+
+def test_linearised_step_matches_central_difference():
+    # J (theta' - theta) by forward-mode autograd equals a central difference of the forward pass along the step
+    net, x, g = _net([5, 7, 6, 3])
+    new = fi.Network([w + 0.1 * torch.randn(w.shape, generator=g, dtype=w.dtype) for w in net.weights],
+                     [b + 0.1 * torch.randn(b.shape, generator=g, dtype=b.dtype) for b in net.biases], net.activation)
+    eps = 1e-5
+
+    def along(s):
+        return fi.Network([w0 + s * (w1 - w0) for w0, w1 in zip(net.weights, new.weights, strict=True)],
+                          [b0 + s * (b1 - b0) for b0, b1 in zip(net.biases, new.biases, strict=True)], net.activation)
+
+    fd = (fi.forward(along(eps), x)[0][-1] - fi.forward(along(-eps), x)[0][-1]) / (2 * eps)
+    torch.testing.assert_close(fi.linearised_step(net, new, x), fd, rtol=1e-7, atol=1e-9)
+
+
+def test_unit_wise_linearised_gain_is_the_number_of_units():
+    # with T <= every fan-in + 1 and tanh (no zero backward signals), each unit moves the linearised outputs by r:
+    # the gain of a rate-1 unit-wise step is sum_l M_l, along r
+    widths = [7, 9, 8, 1]
+    g = torch.Generator().manual_seed(6)
+    net = fi.random_network(widths, sigma_w2=1.5, sigma_b2=0.2, generator=g)
+    x = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    y = torch.randn(5, 1, generator=g, dtype=torch.float64)
+    r = fi.forward(net, x)[0][-1] - y
+    move = fi.linearised_step(net, fi.ngd_step(net, x, y, 1.0, method="unit"), x)
+    torch.testing.assert_close(move, -18.0 * r, rtol=1e-7, atol=1e-9)
+    assert 1 / fi.one_step_rate("unit", widths, 5) == pytest.approx(18.0)
+
+
+@pytest.mark.parametrize("layer", [1, 2, 3])
+def test_unit_block_norms_equal_dense_fisher_blocks(layer):
+    # the Frobenius norms of the unit blocks, summed in the dual, equal those cut from the dense F = J^T J / T
+    net, x, _ = _net([5, 7, 6, 3])
+    jac = _jacobian(net, x).detach()
+    f = jac.T @ jac / x.shape[0]
+    ws = net.widths
+    offset = sum(ws[i] * ws[i + 1] + ws[i + 1] for i in range(layer - 1))
+    m_in, m = ws[layer - 1], ws[layer]
+    idx = [[offset + i * m_in + a for a in range(m_in)] + [offset + m * m_in + i] for i in range(m)]
+    dense = np.array([[float(f[np.ix_(idx[i], idx[j])].norm()) for j in range(m)] for i in range(m)])
+    got = fi.unit_block_norms(net, x, layer)
+    np.testing.assert_allclose(got.off, dense, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got.diagonal, np.diag(dense), rtol=1e-9)
+    off = dense[~np.eye(m, dtype=bool)]
+    assert got.ratio == pytest.approx(math.sqrt((off**2).mean() / (np.diag(dense) ** 2).mean()), rel=1e-9)

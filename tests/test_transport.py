@@ -128,3 +128,31 @@ def test_lp_barycenter_1d_gaussians_and_pot():
     assert abs(tp.width(X, bar) - 0.5 * (tp.width(X, a) + tp.width(X, b))) < 2e-3
     lp = ot.lp.barycenter(np.stack([a, b], 1), M, weights=np.array([0.5, 0.5]))
     assert abs(tp.width(X, bar) - tp.width(X, lp)) < 3e-3
+
+
+def two_bumps(c):
+    # an asymmetric, non-Gaussian shape centred near c
+    p = 0.6 * np.exp(-(X - c + 0.05) ** 2 / (2 * 0.03 ** 2)) + 0.4 * np.exp(-(X - c - 0.06) ** 2 / (2 * 0.045 ** 2))
+    return p / p.sum()
+
+
+def test_corrected_divergence_of_a_shift_is_its_square():
+    # closed form: shifting a histogram by a costs exactly a^2 in D (as in W2^2), whatever its shape, because the
+    # shifted plan is feasible, keeps its entropy and changes the quadratic cost by a^2 - 2a (mean p - mean p~) = a^2
+    for shape in (lambda c: gauss(c, 0.05), two_bumps):
+        for a in (0.1, 0.2):
+            np.testing.assert_allclose(tp.corrected_divergence(shape(0.4), shape(0.4 + a), M, REG, tol=1e-11,
+                                                               n_iter=100_000), a * a, rtol=1e-5)
+
+
+def test_barycenter_of_translates_is_the_translate():
+    # for the squared cost the linear terms of the shifts cancel in the barycenter objective, so the entropic
+    # barycenter of translates is the blurred middle translate and the gap to the bound vanishes there; a
+    # neighbouring shape (one more grid step of shift, or the blurred translate itself) leaves a positive gap
+    ps = np.stack([two_bumps(0.3), two_bumps(0.7)], 1)
+    kw = dict(tol=1e-11, n_iter=100_000)
+    assert abs(tp.barycenter_gap(ps, two_bumps(0.5), M, REG, **kw)) < 1e-10
+    assert tp.barycenter_gap(ps, two_bumps(0.5 + X[1]), M, REG, **kw) > 1e-5
+    assert tp.barycenter_gap(ps, tp.blur(two_bumps(0.5), M, REG), M, REG, **kw) > 1e-5
+    # the entropic barycenter itself is the blurred translate (to the iteration's tolerance)
+    np.testing.assert_allclose(tp.barycenter_ibp(ps, M, REG), tp.blur(two_bumps(0.5), M, REG), atol=1e-9)

@@ -37,8 +37,9 @@ from scipy.integrate import solve_ivp
 from scipy.special import erf
 
 __all__ = ["Teacher", "State", "Trajectory", "gauss_i2", "gauss_i3", "gauss_i4", "field_covariance",
-           "generalisation_error", "ode_rhs", "integrate_ode", "initial_state", "simulate_sgd", "escape_time",
-           "teacher_at_angle"]
+           "generalisation_error", "generalisation_errors", "ode_rhs", "integrate_ode", "initial_state",
+           "simulate_sgd", "order_parameter_step", "simulate_order_parameters", "escape_time", "teacher_at_angle",
+           "orthogonalise_outputs"]
 
 _C2 = 2.0 / math.pi
 
@@ -139,8 +140,10 @@ def _unpack(y: np.ndarray, K: int, L: int, M: int) -> State:
     return State(0.5 * (Q + Q.T), R, y[K * K + K * L:].reshape(K, M))
 
 
-def ode_rhs(state: State, teacher: Teacher, *, lr: float, lr_out: float) -> State:
-    """Time derivatives (dQ, dR, dw) of the order parameters per unit alpha; shapes as in :class:`State`."""
+def ode_rhs(state: State, teacher: Teacher, *, lr: float, lr_out: float, second_order: bool = True) -> State:
+    r"""Time derivatives (dQ, dR, dw) of the order parameters per unit alpha; shapes as in :class:`State`.
+    ``second_order=False`` drops the :math:`\eta^2\langle\delta_i\delta_k\rangle` term of ``dQ`` (the
+    small-learning-rate limit; a control, not the model)."""
     Q, R, w = state
     K, L = R.shape
     C = field_covariance(Q, R)  # (D, D)
@@ -149,22 +152,23 @@ def ode_rhs(state: State, teacher: Teacher, *, lr: float, lr_out: float) -> Stat
     I2 = gauss_i2(C)
     d_delta_z = np.stack([gauss_i3(C, i) @ A[i] for i in range(K)])  # (K, D): <delta_i z_b>
     dd = np.array([[A[i] @ gauss_i4(C, i, k) @ A[k] for k in range(K)] for i in range(K)])  # (K, K)
-    dQ = lr * (d_delta_z[:, :K] + d_delta_z[:, :K].T) + lr ** 2 * dd
+    dQ = lr * (d_delta_z[:, :K] + d_delta_z[:, :K].T) + (lr ** 2 * dd if second_order else 0.0)
     dR = lr * d_delta_z[:, K:]
     dw = lr_out * (I2[:K] @ s)  # <g(x_i)(t - f)> = sum_c I2[i, c] s_c
     return State(dQ, dR, dw)
 
 
 def integrate_ode(state: State, teacher: Teacher, alphas: np.ndarray, *, lr: float, lr_out: float | None = None,
-                  rtol: float = 1e-8, atol: float = 1e-10) -> Trajectory:
+                  rtol: float = 1e-8, atol: float = 1e-10, second_order: bool = True) -> Trajectory:
     """Integrate the order-parameter ODEs from ``state`` and report at ``alphas`` (T,), starting at ``alphas[0]``.
-    ``lr_out`` defaults to ``lr``. Uses scipy's ``LSODA``; warns if the solver fails."""
+    ``lr_out`` defaults to ``lr``; ``second_order`` as in :func:`ode_rhs`. Uses scipy's ``LSODA``; warns if the
+    solver fails."""
     lr_out = lr if lr_out is None else lr_out
     K, L = state.R.shape
     M = state.w.shape[1]
 
     def f(_, y):
-        return _pack(ode_rhs(_unpack(y, K, L, M), teacher, lr=lr, lr_out=lr_out))
+        return _pack(ode_rhs(_unpack(y, K, L, M), teacher, lr=lr, lr_out=lr_out, second_order=second_order))
 
     sol = solve_ivp(f, (alphas[0], alphas[-1]), _pack(state), t_eval=alphas, method="LSODA", rtol=rtol, atol=atol)
     if not sol.success:
@@ -187,6 +191,88 @@ def initial_state(runs: int, n: int, *, hidden: int = 2, teacher_hidden: int = 2
     w = output_scale * rng.standard_normal((runs, hidden, outputs))
     B, _ = np.linalg.qr(rng.standard_normal((n, teacher_hidden)))
     return J, w, math.sqrt(n) * B.T
+
+
+def generalisation_errors(Q: np.ndarray, R: np.ndarray, w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    r""":func:`generalisation_error` for many states at once: ``Q`` (..., K, K), ``R`` (..., K, L), ``w`` (..., K, M)
+    and teacher output vectors ``v`` (..., L, M) broadcast against them -> (...)."""
+    K, L = R.shape[-2:]
+    C = np.empty(R.shape[:-2] + (K + L, K + L))
+    C[..., :K, :K], C[..., :K, K:] = Q, R
+    C[..., K:, :K], C[..., K:, K:] = np.swapaxes(R, -1, -2), np.eye(L)
+    s = np.concatenate([-w, np.broadcast_to(v, w.shape[:-2] + v.shape[-2:])], axis=-2)  # (..., D, M)
+    return 0.5 * np.sum((s @ np.swapaxes(s, -1, -2)) * gauss_i2(C), axis=(-2, -1))
+
+
+def orthogonalise_outputs(w: np.ndarray) -> np.ndarray:
+    """Student output vectors ``w`` (..., K, M), K <= M, made orthogonal (Gram-Schmidt in the order of the hidden
+    units) with each row's norm kept: the orthogonalised initialisation of the paper."""
+    q, r = np.linalg.qr(np.swapaxes(w, -1, -2))  # q (..., M, K)
+    sign = np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    return np.swapaxes(q * sign, -1, -2) * np.linalg.norm(w, axis=-1, keepdims=True)
+
+
+def order_parameter_step(Q: np.ndarray, R: np.ndarray, w: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray,
+                         xi2: np.ndarray, n: int, *, lr: float, lr_out: float) -> tuple[np.ndarray, ...]:
+    r"""One online SGD step written on the order parameters, for S runs at once.
+
+    With fields ``x`` (S, K), ``y`` (S, L) of the input :math:`\xi` and its squared norm ``xi2`` (S,), the weight
+    update :math:`J_i \mathrel{+}= \tfrac{\eta}{\sqrt N}\delta_i\xi` moves
+    :math:`Q_{ik}` by :math:`\tfrac{\eta}{N}(\delta_i x_k + \delta_k x_i) + \tfrac{\eta^2}{N^2}\delta_i\delta_k|\xi|^2`,
+    :math:`R_{in}` by :math:`\tfrac{\eta}{N}\delta_i y_n` and :math:`w_i` by :math:`\tfrac{\eta_w}{N} g(x_i)(t-f)`
+    exactly. ``Q`` (S, K, K), ``R`` (S, K, L), ``w`` (S, K, M), ``v`` (S, L, M). Returns new ``(Q, R, w)``."""
+    gx = _g(x)
+    r = np.einsum("sl,slm->sm", _g(y), v) - np.einsum("sk,skm->sm", gx, w)  # (S, M)
+    delta = _g_prime(x) * np.einsum("skm,sm->sk", w, r)  # (S, K)
+    dx = delta[:, :, None] * x[:, None, :]  # (S, K, K)
+    Q = Q + (lr / n) * (dx + np.swapaxes(dx, 1, 2)) + (lr * lr / (n * n)) * (
+        delta[:, :, None] * delta[:, None, :] * xi2[:, None, None])
+    R = R + (lr / n) * delta[:, :, None] * y[:, None, :]
+    w = w + (lr_out / n) * gx[:, :, None] * r[:, None, :]
+    return Q, R, w
+
+
+def simulate_order_parameters(Q: np.ndarray, R: np.ndarray, w: np.ndarray, v: np.ndarray, n: int,
+                              alpha_max: float, *, lr: float, lr_out: float | None = None,
+                              record_every: float = 1.0, chunk: int = 512,
+                              rng: np.random.Generator) -> Trajectory:
+    r"""Online SGD at input dimension ``n`` for S runs, simulated exactly on the order parameters.
+
+    Given the weights, the fields of a fresh input :math:`\xi \sim N(0, I_n)` are Gaussian with covariance
+    :func:`field_covariance` ``(Q, R)``, and :math:`|\xi|^2` is the squared norm of its projection on the span of
+    the K + L weight vectors plus an independent :math:`\chi^2_{n-K-L}`. Drawing the projection's coordinates
+    :math:`z \sim N(0, I_{K+L})` and setting the fields to :math:`A z` with :math:`AA^\top` the covariance
+    (Cholesky), :func:`order_parameter_step` then moves ``(Q, R, w)`` with exactly the law of SGD on the weights
+    (:func:`simulate_sgd`), at a cost per step independent of ``n``.
+
+    ``Q`` (S, K, K), ``R`` (S, K, L), ``w`` (S, K, M): initial order parameters; ``v`` (S, L, M) each run's teacher
+    output vectors. Returns a :class:`Trajectory` every ``record_every`` in alpha, arrays with a leading run axis.
+    """
+    lr_out = lr if lr_out is None else lr_out
+    Q, R, w = (np.array(a, dtype=float) for a in (Q, R, w))
+    S, K, L = R.shape
+    D = K + L
+    every = max(1, int(round(record_every * n)))
+    steps = int(round(alpha_max * n))
+    rec = {"alpha": [0.0], "Q": [Q], "R": [R], "w": [w]}
+    C = np.empty((S, D, D))
+    C[:, K:, K:] = np.eye(L)
+    step = 0
+    while step < steps:
+        m = min(chunk, steps - step)
+        z = rng.standard_normal((m, S, D))
+        chi = rng.chisquare(n - D, size=(m, S))
+        for t in range(m):
+            C[:, :K, :K], C[:, :K, K:], C[:, K:, :K] = Q, R, np.swapaxes(R, 1, 2)
+            u = np.einsum("sab,sb->sa", np.linalg.cholesky(C), z[t])  # (S, D) fields with covariance C
+            xi2 = np.einsum("sa,sa->s", z[t], z[t]) + chi[t]
+            Q, R, w = order_parameter_step(Q, R, w, v, u[:, :K], u[:, K:], xi2, n, lr=lr, lr_out=lr_out)
+            step += 1
+            if step % every == 0:
+                for k, a in (("alpha", step / n), ("Q", Q), ("R", R), ("w", w)):
+                    rec[k].append(a)
+    Qs, Rs, Ws = (np.stack(rec[k], axis=1) for k in ("Q", "R", "w"))  # (S, T, ...)
+    return Trajectory(np.array(rec["alpha"]), generalisation_errors(Qs, Rs, Ws, v[:, None]), Qs, Rs, Ws)
 
 
 def _g(u: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ __all__ = ["ACTIVATIONS", "Network", "OrderParameters", "Prediction", "Spectrum"
            "empirical_spectrum",
            "gaussian_expectation", "bivariate_expectation", "relu_moments", "order_parameters", "predict_spectrum",
            "loss", "gradient", "gd_step", "mean_residual_contraction", "ngd_step", "train", "one_step_rate", "METHODS",
-           "unit_fisher", "unit_fisher_inverse", "unit_fisher_monte_carlo", "as_module", "peer_fisher_operator"]
+           "unit_fisher", "unit_fisher_inverse", "unit_fisher_monte_carlo", "as_module", "peer_fisher_operator",
+           "linearised_step", "BlockNorms", "unit_block_norms"]
 
 
 def _tanh_d(u: torch.Tensor) -> torch.Tensor:
@@ -524,3 +525,54 @@ def peer_fisher_operator(net: Network, x: torch.Tensor):
     op = GGNLinearOperator(model, torch.nn.MSELoss(reduction="sum"), list(model.parameters()), [(x, y)],
                            check_deterministic=False)
     return op.to_scipy() * (1 / (2 * x.shape[0]))
+
+
+# --- checks of the approximations: linearised step, unit-wise block structure -------------------------------------
+
+def linearised_step(net: Network, new: Network, x: torch.Tensor) -> torch.Tensor:
+    r"""The change :math:`J(\theta)(\theta' - \theta)` (T, C) of the outputs of the network linearised at ``net``'s
+    parameters :math:`\theta`, for the step to ``new``'s :math:`\theta'`, on inputs ``x`` (T, M_0): a
+    Jacobian-vector product (forward-mode autograd), exact up to rounding however large the step."""
+    def outputs(ws, bs):
+        return forward(Network(list(ws), list(bs), net.activation), x)[0][-1]
+
+    tangents = (tuple(w1 - w0 for w0, w1 in zip(net.weights, new.weights, strict=True)),
+                tuple(b1 - b0 for b0, b1 in zip(net.biases, new.biases, strict=True)))
+    _, jvp = torch.func.jvp(outputs, (tuple(net.weights), tuple(net.biases)), tangents)
+    return jvp
+
+
+class BlockNorms(NamedTuple):
+    r"""Frobenius norms of the unit blocks of one layer's Fisher matrix: ``diagonal`` (M,) :math:`\|F_{ii}\|`,
+    ``off`` (M, M) :math:`\|F_{ij}\|` (its diagonal is ``diagonal``), and ``ratio``, the root mean square of the
+    off-diagonal norms over that of the diagonal ones."""
+
+    diagonal: np.ndarray
+    off: np.ndarray
+    ratio: float
+
+
+def unit_block_norms(net: Network, x: torch.Tensor, layer: int) -> BlockNorms:
+    r"""Norms of the unit blocks :math:`F_{ij}` ((M_{l-1}+1) x (M_{l-1}+1), unit i's incoming weights and bias
+    against unit j's) of the Fisher matrix :math:`F = J^\top J / T` of layer ``layer`` (1..L) on inputs ``x``
+    (T, M_0), without forming F: with backward signals :math:`\delta_{tki}` and layer inputs :math:`\tilde h(t)`,
+
+    .. math:: \|F_{ij}\|^2 = T^{-2}\sum_{t,s} K_{ts}\,e_{t,ij}\,e_{s,ij},\quad e_{t,ij} = \textstyle\sum_k
+              \delta_{tki}\delta_{tkj},\quad K_{ts} = (\tilde h(t)\cdot\tilde h(s))^2,
+
+    summed through the eigenvectors of K (T of them, each an M x M product)."""
+    us, hs = forward(net, x)
+    d = backward_signals(net, us)[layer - 1]  # (T, C, M)
+    h = _with_one(hs[layer - 1])  # (T, M_{l-1}+1)
+    t = x.shape[0]
+    lam, vec = torch.linalg.eigh((h @ h.T) ** 2)  # K = V diag(lam) V^T, lam >= 0
+    sq = torch.zeros(d.shape[2], d.shape[2], dtype=d.dtype, device=d.device)
+    for m in range(t):
+        a = torch.einsum("t,tki,tkj->ij", vec[:, m], d, d)  # (M, M): sum_t V_tm e_{t,ij}
+        sq += lam[m].clamp(min=0) * a * a
+    off = sq.clamp(min=0).sqrt().cpu().numpy() / t
+    diag = np.diag(off).copy()
+    mask = ~np.eye(len(diag), dtype=bool)
+    ratio = float(np.sqrt((off[mask] ** 2).mean() / (diag**2).mean()))
+    return BlockNorms(diag, off, ratio)
+

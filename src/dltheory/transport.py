@@ -30,7 +30,7 @@ import numpy as np
 
 __all__ = ["Sinkhorn", "squared_distance_cost", "logsumexp", "sinkhorn", "entropic_cost", "blur",
            "corrected_divergence", "barycenter_ibp", "barycenter_debiased", "debiased_objective",
-           "barycenter_corrected", "deconvolve", "lp_barycenter_1d", "width"]
+           "barycenter_corrected", "barycenter_gap", "deconvolve", "lp_barycenter_1d", "width"]
 
 _TINY = 1e-300
 
@@ -256,6 +256,19 @@ def barycenter_corrected(ps: np.ndarray, cost: np.ndarray, reg: float, *, weight
     the result and that bound certifies how close to optimal it is. ``ps`` (n, k) -> (n,)."""
     r = barycenter_ibp(ps, cost, reg, weights=weights, n_iter=n_iter, tol=tol)
     return deconvolve(r, cost, reg, n_iter=deconv_iter)
+
+
+def barycenter_gap(ps: np.ndarray, q: np.ndarray, cost: np.ndarray, reg: float, *,
+                   weights: np.ndarray | None = None, tol: float = 1e-12, **kw) -> float:
+    r"""How far ``q`` (n,) is from being a barycenter for the corrected divergence: the objective
+    :math:`\sum_k w_k C_\lambda(p_k, \tilde K^\top q)` minus its lower bound :math:`\sum_k w_k C_\lambda(p_k, r^\star)`
+    at the entropic barycenter :math:`r^\star`. It is >= 0, and 0 exactly when :math:`\tilde K^\top q = r^\star`.
+    ``ps`` (n, k); ``tol`` stops the barycenter iteration, ``kw`` goes to :func:`sinkhorn`."""
+    w = _weights(ps.shape[1], weights)
+    r = barycenter_ibp(ps, cost, reg, weights=w, tol=tol)
+    qb = blur(q / q.sum(), cost, reg)
+    return float(sum(wk * (entropic_cost(ps[:, k], qb, cost, reg, **kw) - entropic_cost(ps[:, k], r, cost, reg, **kw))
+                     for k, wk in enumerate(w)))
 
 
 def lp_barycenter_1d(x: np.ndarray, ps: np.ndarray, *, weights: np.ndarray | None = None,
