@@ -76,3 +76,32 @@ def test_jacobian_and_singular_values():
     x = torch.randn(4, generator=g, dtype=torch.float64)
     torch.testing.assert_close(sp.jacobian(lin, x), lin.weight.detach(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sp.singular_values(torch.diag(torch.tensor([3.0, -2.0, 1.0]))), [3, 2, 1])
+
+
+@pytest.mark.parametrize("ratio", [0.5, 1.0])
+def test_spike_eigenvalue_matches_a_large_simulation(ratio):
+    # BBP: above the threshold the top eigenvalue of a large spiked matrix sits at the closed-form location,
+    # below it at the bulk's edge: the mean of 4 draws within 3% (the outlier fluctuates by about 2% per draw
+    # at this size, of order m^-1/2; below, the edge is approached from below at rate m^-2/3)
+    m = 1000
+    p = int(ratio * m)
+    rng = np.random.default_rng(11)
+    theta_c = sp.bbp_threshold(ratio)
+    for theta in (0.6 * theta_c, 2.0 * theta_c):
+        top = np.mean([sp.gram_eigenvalues(sp.spiked_matrix(p, m, strength=theta, rng=rng)).max() for _ in range(4)])
+        assert top == pytest.approx(sp.spike_eigenvalue(theta, ratio), rel=0.03)
+    # continuity at the threshold: the outlier meets the edge
+    edge = sp.marchenko_pastur_support(ratio).high
+    assert sp.spike_eigenvalue(theta_c * (1 + 1e-9), ratio) == pytest.approx(edge, rel=1e-6)
+    assert sp.spike_eigenvalue(2.0 * theta_c, ratio) > 1.1 * edge
+
+
+def test_count_outliers_tells_spikes_below_and_above_the_threshold():
+    # a pure noise matrix and a subcritical spike have no outlier 4 Tracy-Widom scales out; a supercritical one has one
+    rng = np.random.default_rng(12)
+    p = m = 400
+    counts = [sp.count_outliers(sp.gram_eigenvalues(sp.spiked_matrix(p, m, strength=t, rng=rng)), p, m)
+              for t in (0.0, 0.6, 2.0)]
+    assert counts == [0, 0, 1]
+    # the Tracy-Widom scale of a square matrix is 2^(4/3) m^(-2/3)
+    assert sp.tracy_widom_scale(m, m) == pytest.approx(2 ** (4 / 3) * m ** (-2 / 3), rel=1e-12)

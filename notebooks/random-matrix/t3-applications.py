@@ -22,7 +22,8 @@
 # images are distributed by its organisers under their own terms and are not among the data sets this book may use
 # offline; the physics data are unnamed and, by the report's own account, unpublished. Any stand-in (another
 # image set, a simulated detector) would test a different claim, so we use none: this page runs no experiment and
-# its record carries no figures and no controls.
+# its record carries no figures, no checks and no controls (an out-of-reach record needs none: there is nothing a
+# control could fail). The page computes nothing, so it refuses `device = "cuda"` rather than pretend to use it.
 #
 # **What would be needed.** The challenge's training images and labels, the submitted model and its reported
 # score; for the physics work, the data and the papers the report announces.
@@ -34,7 +35,7 @@ device = "cpu"
 # %%
 from dltheory import repro
 
-session = repro.setup(seed, device=device)
+session = repro.setup(seed, device=device, cpu_only="runs no computation: nothing to put on a device")
 
 # %%
 repro.record_claim(

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 __all__ = ["Support", "marchenko_pastur_support", "marchenko_pastur_pdf", "marchenko_pastur_cdf",
-           "gram_eigenvalues", "ks_distance", "heavy_tailed_matrix", "low_rank_plus_noise", "jacobian",
-           "singular_values"]
+           "gram_eigenvalues", "ks_distance", "heavy_tailed_matrix", "low_rank_plus_noise", "bbp_threshold",
+           "spike_eigenvalue", "spiked_matrix", "tracy_widom_scale", "count_outliers", "jacobian", "singular_values"]
 
 
 class Support(NamedTuple):
@@ -118,6 +118,51 @@ def low_rank_plus_noise(p: int, m: int, *, rank: int, strength: float, rng: np.r
     u = rng.standard_normal((p, rank))
     v = rng.standard_normal((m, rank))
     return z + strength * (u @ v.T) / math.sqrt(rank)
+
+
+def bbp_threshold(ratio: float) -> float:
+    r"""The spike strength :math:`\theta_c = \lambda^{1/4}` above which a rank-one spike :math:`\theta u v^\top`
+    (unit :math:`u, v`) added to :math:`Z/\sqrt m` (:math:`Z` of shape (p, m), i.i.d. unit-variance entries,
+    :math:`\lambda = p/m`) pulls an eigenvalue of :math:`XX^\top` out of the Marchenko–Pastur bulk
+    (Baik, Ben Arous and Péché; Benaych-Georges and Nadakuditi)."""
+    if ratio <= 0:
+        raise ValueError(f"ratio must be positive, got {ratio}")
+    return ratio**0.25
+
+
+def spike_eigenvalue(strength: float, ratio: float) -> float:
+    r"""Limit of the largest eigenvalue of :math:`XX^\top`, :math:`X = Z/\sqrt m + \theta u v^\top`:
+    :math:`(1 + \theta^2)(\lambda + \theta^2)/\theta^2` above :func:`bbp_threshold`, the bulk's upper edge
+    :math:`(1 + \sqrt\lambda)^2` at or below it."""
+    if strength <= bbp_threshold(ratio):
+        return marchenko_pastur_support(ratio).high
+    t2 = strength**2
+    return (1 + t2) * (ratio + t2) / t2
+
+
+def spiked_matrix(p: int, m: int, *, strength: float, rng: np.random.Generator) -> np.ndarray:
+    r""":math:`Z + \theta\sqrt m\, u v^\top`, shape (p, m): standard Gaussian :math:`Z` and a rank-one spike of
+    strength ``strength`` :math:`= \theta` along random unit vectors :math:`u, v`, drawn with ``rng``; so that
+    :math:`W/\sqrt m` is the model of :func:`spike_eigenvalue`."""
+    z = rng.standard_normal((p, m))
+    u = rng.standard_normal(p)
+    v = rng.standard_normal(m)
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    return z + strength * math.sqrt(m) * np.outer(u, v)
+
+
+def tracy_widom_scale(p: int, m: int) -> float:
+    r"""The scale :math:`(\sqrt p + \sqrt m)(1/\sqrt p + 1/\sqrt m)^{1/3}/m` of the Tracy–Widom fluctuations of
+    the largest eigenvalue of :math:`ZZ^\top/m` about the upper edge (Johnstone 2001), for unit-variance entries."""
+    return (math.sqrt(p) + math.sqrt(m)) * (1 / math.sqrt(p) + 1 / math.sqrt(m)) ** (1 / 3) / m
+
+
+def count_outliers(eigenvalues: np.ndarray, p: int, m: int, *, k: float = 4.0, scale: float = 1.0) -> int:
+    """How many ``eigenvalues`` of :math:`WW^\top/m` (entry variance ``scale``) lie beyond the Marchenko–Pastur
+    upper edge by more than ``k`` Tracy–Widom scales (:func:`tracy_widom_scale`): an i.i.d. matrix exceeds
+    ``k = 4`` with probability of order 1e-3."""
+    edge = marchenko_pastur_support(p / m, scale=scale).high
+    return int((np.asarray(eigenvalues) > edge + k * scale * tracy_widom_scale(p, m)).sum())
 
 
 def jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
