@@ -319,7 +319,7 @@ rings = np.stack([ring(gx, gy, c) for c in ring_centres], 1)  # (image^2, 2)
 ring_mid = ring(gx, gy, np.mean(ring_centres, 0))
 gap_2d = tp.barycenter_gap(rings, ring_mid, M2, reg, **fine)
 ring_bars = {"entropic": tp.barycenter_ibp(rings, M2, reg, tol=1e-9),
-             "corrected": tp.barycenter_corrected(rings, M2, reg, tol=1e-9, deconv_iter=2000)}
+             "corrected": tp.barycenter_corrected(rings, M2, reg, tol=1e-9)}
 ring_l1 = {k: np.abs(b / b.sum() - ring_mid).sum() for k, b in ring_bars.items()}
 gap_2d_raw = sum(0.5 * (tp.entropic_cost(rings[:, k], ring_mid, M2, reg, **solve)
                         - tp.entropic_cost(rings[:, k], ring_bars["entropic"], M2, reg, **solve)) for k in range(2))
