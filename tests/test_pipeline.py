@@ -403,3 +403,11 @@ def test_a_page_runs_with_the_package_installed_outside_the_checkout(tmp_path):
     nb = json.loads((tmp_path / "out" / "m2-mean-field-inverse.ipynb").read_text())
     behind = "".join(nb["cells"][-1]["source"])
     assert "src/dltheory/interpret.py" in behind and "site-packages" not in behind and "_contextlib" not in behind
+
+
+def test_the_catalogue_names_exactly_the_pages_that_refuse_cuda():
+    # the workflow asks no GPU for a CPU-only page, so the catalogue and the page's setup must agree
+    cat = layout.catalogue(ROOT)["claims"]
+    for source in layout.sources(ROOT):
+        cid = layout.claim_id(source)
+        assert ("cpu_only=" in source.read_text()) == bool(cat[cid].get("cpu_only")), cid
