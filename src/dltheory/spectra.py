@@ -158,7 +158,7 @@ def tracy_widom_scale(p: int, m: int) -> float:
 
 
 def count_outliers(eigenvalues: np.ndarray, p: int, m: int, *, k: float = 4.0, scale: float = 1.0) -> int:
-    """How many ``eigenvalues`` of :math:`WW^\top/m` (entry variance ``scale``) lie beyond the Marchenko–Pastur
+    r"""How many ``eigenvalues`` of :math:`WW^\top/m` (entry variance ``scale``) lie beyond the Marchenko–Pastur
     upper edge by more than ``k`` Tracy–Widom scales (:func:`tracy_widom_scale`): an i.i.d. matrix exceeds
     ``k = 4`` with probability of order 1e-3."""
     edge = marchenko_pastur_support(p / m, scale=scale).high
