@@ -429,7 +429,9 @@ repro.record_claim(
     "K4",
     title="Entropic transport is not a divergence; a corrected divergence gives sharp, translation-invariant "
           "barycenters",
-    status=repro.grade(checks),
+    status=repro.grade(checks, cap="partially reproduced",
+                       reason="the corrected divergence is our reconstruction, built to be translation invariant, so "
+                              "its evidence checks test our construction; the paper's own definition was not at hand"),
     criterion="corrected divergence D(p,p) = 0 (to 1e-10) and D >= 0 on random pairs; corrected barycenter width "
               "within 5% of the exact (LP) barycenter while the plain entropic one is > 1.2x wider at the same "
               "regularisation; and (stronger) the barycenter of two translates of a pattern is the middle translate "
@@ -444,7 +446,8 @@ assert not controls["raw_cost"].passed_check, controls["raw_cost"]
 # %% [markdown]
 # ## What we found
 #
-# Status: **{glue:md}`status`**. The entropic cost of a histogram with itself is far from zero (from
+# Status: **{glue:md}`status`**, capped: the divergence is ours, built to have the property the evidence checks
+# test, so a referee cannot count them as a test of the paper's own divergence, whose definition we could not read. The entropic cost of a histogram with itself is far from zero (from
 # {glue:text}`raw_cost.min_C_self:.4f` to {glue:text}`raw_cost.max_C_self:.4f` over our random histograms), and
 # in {glue:text}`raw_cost.negative_pairs` of {glue:text}`n_pairs_all` pairs another histogram is *closer* to $p$ than
 # $p$ itself: as a divergence it fails (the far control). The corrected divergence (2) vanishes on the diagonal
