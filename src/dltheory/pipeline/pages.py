@@ -539,9 +539,9 @@ def performance_page(root: Path) -> str | None:
     rows = [f"| {r['name']} | {r['claim']} | {r['size']} | {r['ours_seconds']:.3g} | {r['peer_seconds']:.3g} | "
             f"**{r['ratio']:.2g}** | {r['peer']} | {'yes' if r['agree'] else '**no**'} ({r['disagreement']:.1e} "
             f"<= {r['tolerance']:.0e}) | {r['reason']} |" for r in bench["rows"]]
-    recs = records(root)
+    recs, claims = records(root), catalogue(root)["claims"]
     pages = [f"| {cid} | {r.get('cpu_seconds')} | {r.get('wall_seconds')} | "
-             f"{catalogue(root)['claims'].get(cid, {}).get('budget_cpu_seconds', 120)} |" for cid, r in recs.items()]
+             f"{claims.get(cid, {}).get('budget_cpu_seconds', 120)} |" for cid, r in recs.items()]
     return "\n".join([
         "# Performance: our kernels against their peers",
         "",

@@ -22,7 +22,7 @@ import yaml
 from dltheory import portable
 from dltheory.pipeline import CellFailed
 from dltheory.pipeline.layout import claim_id, find_source, published_path, record_path, scale_of, scaled_root
-from dltheory.pipeline.pages import code_behind_markdown, provenance_markdown
+from dltheory.pipeline.pages import code_behind_markdown, provenance_markdown, repository
 from dltheory.pipeline.parameters import coerce_parameters, read_notebook, read_parameters
 from dltheory.pipeline.records import dependencies, package_sha256, sha256
 from dltheory.verdicts import CLAIMS_DIR_ENV
@@ -58,8 +58,6 @@ def install_cell(root: Path):
     page imports from the repository named in ``_config.yml``, and does nothing where the package is present. Not
     part of the computation: nbval skips it and the rendered page hides it."""
     import nbformat
-
-    from dltheory.pipeline.pages import repository
 
     url, branch = repository(root)
     if not url:
