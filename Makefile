@@ -40,7 +40,7 @@ test: install html
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py
+$(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py src/dltheory/portable_vml.c
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the pins are the whole environment, so no resolver runs: curvlinops' optional backpack would pull a

@@ -1,12 +1,17 @@
 """dltheory.portable: the settings take effect in a fresh process, and make emulated CPUs of both vendors compute
-the same bits as this one, where without them they differ."""
+the same bits as this one, where without them they differ; the preloaded vector-math library computes what the C
+library and scipy compute, and PyTorch's calls reach it."""
 
+import ctypes
 import json
 import os
 import subprocess
 import sys
 
+import mpmath
+import numpy as np
 import pytest
+import scipy.special
 
 from conftest import ROOT
 from dltheory import portable
@@ -18,15 +23,41 @@ import hashlib, numpy as np, torch, scipy.linalg
 g = torch.Generator().manual_seed(0)
 a, b = torch.randn(64, 300, generator=g), torch.randn(300, 50, generator=g)
 t = torch.tanh(a @ b).exp().sum(0)
+u = torch.rand(20000, generator=g, dtype=torch.float64)  # MKL's vector math: sqrt, log on (0, 1), acos, Adam
+w = torch.nn.Parameter(a.clone()); opt = torch.optim.Adam([w], lr=0.01, weight_decay=1e-4)
+for _ in range(3):
+    opt.zero_grad(); (w.tanh() ** 2).sum().backward(); opt.step()
 r = np.random.default_rng(0).normal(size=(200, 200)); s = r @ r.T
-parts = [t.numpy(), np.linalg.eigvalsh(s), np.exp(np.linspace(-3, 3, 1001)),
-         scipy.linalg.cho_factor(s + 200 * np.eye(200))[0]]
+parts = [t.numpy(), u.float().sqrt().numpy(), u.log().numpy(), (2 * u - 1).acos().numpy(), w.detach().numpy(),
+         np.linalg.eigvalsh(s), np.exp(np.linspace(-3, 3, 1001)), scipy.linalg.cho_factor(s + 200 * np.eye(200))[0]]
 print(hashlib.sha256(b"".join(p.tobytes() for p in parts)).hexdigest()[:16], torch.backends.cpu.get_cpu_capability())
 """
 
 
 def _bare_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k not in portable.KERNEL_ENV}
+    return {k: v for k, v in os.environ.items() if k not in portable.kernel_env()}
+
+
+def _portable_env(*, vml: bool = True) -> dict:
+    env = {**_bare_env(), **portable.kernel_env(), "MPLBACKEND": "Agg"}
+    if not vml:
+        del env["LD_PRELOAD"]
+    return env
+
+
+@pytest.fixture(scope="module")
+def vml():
+    path = portable.vml_library()
+    if path is None:
+        pytest.skip("no C compiler: the vector-math library cannot be built")
+    return ctypes.CDLL(str(path))
+
+
+def _call(lib, name: str, x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    fn = getattr(lib, ("vms" if x.dtype == np.float32 else "vmd") + name)
+    fn(ctypes.c_int(len(x)), x.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(ctypes.c_void_p), ctypes.c_int64(0))
+    return out
 
 
 def _run(code: str, *, env: dict, cpu: str | None = None) -> str:
@@ -46,8 +77,9 @@ def test_settings_take_effect_in_a_fresh_process():
     # with the settings torch runs its baseline kernels and active() says so; without them it does not
     code = ("import torch; from dltheory import portable; "
             "print(torch.backends.cpu.get_cpu_capability(), portable.active())")
-    assert _run(code, env={**_bare_env(), **portable.ENV}) == "DEFAULT True"
+    assert _run(code, env=_portable_env()) == "DEFAULT True"
     assert _run(code, env=_bare_env()).endswith("False")
+    assert _run(code, env=_portable_env(vml=False)).endswith("False")  # the settings without the library
 
 
 def test_kernel_spec_carries_the_settings(tmp_path):
@@ -57,6 +89,7 @@ def test_kernel_spec_carries_the_settings(tmp_path):
     spec = json.loads((folder / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "ipykernel_launcher"]
     assert {k: spec["env"][k] for k in portable.ENV} == portable.ENV and spec["env"]["OMP_NUM_THREADS"] == "1"
+    assert spec["env"]["LD_PRELOAD"] == str(portable.vml_library())
     emulated = portable.kernel_spec("Haswell-v4")
     assert emulated["argv"][1:3] == ["-cpu", "Haswell-v4"] and emulated["argv"][3:] == spec["argv"]
     assert portable.install_kernel(prefix=str(tmp_path)) == folder  # idempotent
@@ -67,7 +100,7 @@ def test_make_install_writes_the_current_kernel():
     path = ROOT / ".venv" / "share" / "jupyter" / "kernels" / portable.KERNEL / "kernel.json"
     if not path.exists():
         pytest.skip("no .venv kernel: run `make install`")
-    assert json.loads(path.read_text())["env"] == portable.KERNEL_ENV
+    assert json.loads(path.read_text())["env"] == portable.kernel_env()
 
 
 @pytest.mark.slow
@@ -78,9 +111,69 @@ def test_emulated_cpus_of_both_vendors_compute_the_same_bits():
         if os.environ.get("CI"):
             pytest.fail("qemu-x86_64 missing: CI installs qemu-user")
         pytest.skip("qemu-x86_64 not installed (Debian's qemu-user)")
-    env = {**_bare_env(), **portable.ENV}
+    env = _portable_env()
     native = _run(BITS, env=env)
     assert native.endswith("DEFAULT")
     for cpu in ("Haswell-v4", "EPYC-Rome"):
         assert _run(BITS, env=env, cpu=cpu) == native, cpu
     assert _run(BITS, env=_bare_env()).split()[0] != _run(BITS, env=_bare_env(), cpu="Haswell-v4").split()[0]
+    # and with the four settings but without the vector-math library, MKL's sqrt and log still differ here
+    bare_vml = _portable_env(vml=False)
+    assert _run(BITS, env=bare_vml).split()[0] != _run(BITS, env=bare_vml, cpu="Haswell-v4").split()[0]
+
+
+# (name in MKL, the function as numpy, scipy or mpmath (where scipy's tail is off) computes it, inputs, most ulp:
+# glibc's published bounds, e.g. 5 for erfc)
+FUNCTIONS = [("Sqrt", np.sqrt, (0, 1e6), 0), ("Exp", np.exp, (-50, 50), 1), ("Ln", np.log, (1e-6, 1e6), 1),
+             ("Log10", np.log10, (1e-6, 1e6), 1), ("Log2", np.log2, (1e-6, 1e6), 1), ("Tanh", np.tanh, (-20, 20), 2),
+             ("Sin", np.sin, (-30, 30), 1), ("Cos", np.cos, (-30, 30), 1), ("Tan", np.tan, (-1.5, 1.5), 2),
+             ("Acos", np.arccos, (-1, 1), 1), ("Asin", np.arcsin, (-1, 1), 1), ("Atan", np.arctan, (-1e3, 1e3), 1),
+             ("Erf", scipy.special.erf, (-6, 6), 2), ("Erfc", np.vectorize(lambda v: float(mpmath.erfc(v))), (-6, 9), 5),
+             ("ErfInv", scipy.special.erfinv, (-1, 1), 4), ("Trunc", np.trunc, (-1e3, 1e3), 0)]
+
+
+@pytest.mark.parametrize("name, reference, bounds, ulp", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+def test_vector_math_library_computes_each_function(vml, name, reference, bounds, ulp):
+    # an independent route (numpy's and scipy's own implementations, in double precision) agrees to ``ulp`` in
+    # each precision; a swapped function (exp for exp2, erf for erfc) is off by orders of magnitude
+    x = np.random.default_rng(0).uniform(*bounds, 20_000)
+    for dtype in (np.float64, np.float32):
+        xs = x.astype(dtype)
+        ours, ref = _call(vml, name, xs), reference(xs.astype(np.float64)).astype(dtype)
+        finite = np.isfinite(ref) & (ref != 0)
+        err = np.abs(ours[finite].astype(np.float64) - ref[finite]) / np.spacing(np.abs(ref[finite]))
+        assert err.max() <= ulp, (name, dtype.__name__, float(err.max()))
+
+
+def test_vector_math_library_edges(vml):
+    y = np.array([-1.0, 1.0, 1.5, 0.0, np.nan])
+    assert np.array_equal(_call(vml, "ErfInv", y), [-np.inf, np.inf, np.nan, 0.0, np.nan], equal_nan=True)
+    assert np.array_equal(_call(vml, "Sqrt", np.array([0.0, np.inf, 4.0])), [0.0, np.inf, 2.0])
+
+
+TORCH_CALLS = """
+import torch, numpy as np, ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+ops = dict(Sqrt=torch.sqrt, Exp=torch.exp, Ln=torch.log, Log10=torch.log10, Log2=torch.log2, Tanh=torch.tanh,
+           Sin=torch.sin, Cos=torch.cos, Tan=torch.tan, Acos=torch.acos, Asin=torch.asin, Atan=torch.atan,
+           Erf=torch.erf, Erfc=torch.erfc, ErfInv=torch.erfinv, Trunc=torch.trunc)
+bad = []
+for dtype, prefix in ((torch.float32, "vms"), (torch.float64, "vmd")):
+    x = torch.rand(5000, dtype=dtype, generator=torch.Generator().manual_seed(0)) * 1.8 - 0.9
+    for name, op in ops.items():
+        a = x.abs() + 0.01 if name in ("Sqrt", "Ln", "Log10", "Log2") else x
+        ours = np.empty(len(a), dtype=a.numpy().dtype)
+        getattr(lib, prefix + name)(ctypes.c_int(len(a)), a.numpy().ctypes.data_as(ctypes.c_void_p),
+                                    ours.ctypes.data_as(ctypes.c_void_p), ctypes.c_int64(0))
+        if not np.array_equal(op(a).numpy(), ours):
+            bad.append(prefix + name)
+print(" ".join(bad) or "all")
+"""
+
+
+def test_torch_calls_reach_the_vector_math_library(vml):
+    # in the portable kernel PyTorch's sixteen vector-math calls return the library's bits exactly; without the
+    # preload they return MKL's, which differ from the C library's on this CPU for some of them
+    lib = str(portable.vml_library())
+    assert _run(TORCH_CALLS.replace("sys.argv[1]", repr(lib)), env=_portable_env()) == "all"
+    assert _run(TORCH_CALLS.replace("sys.argv[1]", repr(lib)), env=_portable_env(vml=False)) != "all"

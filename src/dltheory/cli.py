@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {made.relative_to(root)}; registered {args.id} in book/claims.yml and book/_toc.yml; "
                   f"next: python -m dltheory run {args.id}")
         elif args.command == "bench":
-            if not portable.active():  # the pages' numerics: re-run this command in the portable environment
-                env = {**os.environ, **portable.KERNEL_ENV, "MPLBACKEND": "Agg"}  # one thread, as the pages
+            if not portable.active() and "DLTHEORY_PORTABLE_EXEC" not in os.environ:  # re-run it once, portably
+                env = {**os.environ, **portable.kernel_env(), "MPLBACKEND": "Agg", "DLTHEORY_PORTABLE_EXEC": "1"}
                 os.execve(sys.executable, [sys.executable, "-m", "dltheory", *(argv or sys.argv[1:])], env)
             import torch
 

@@ -7,17 +7,27 @@ when it loads, that pins it to a code path every x86-64 CPU runs the same way. S
 process's environment before it imports torch or numpy: a notebook cell is too late. This module is the one place
 that names them; the pipeline starts every kernel that computes or replays a published figure with them (the
 Jupyter kernel ``dltheory``), and ``qemu-x86_64 -cpu MODEL`` kernels run the same settings on emulated CPUs.
+
+One library has no such setting. PyTorch hands sqrt, exp, log, tanh and twelve more functions of whole arrays to
+MKL's vector math library, which ignores ``MKL_CBWR`` on CPUs it does not classify (AMD's, for one) and on some
+paths uses approximate reciprocal instructions whose last bits differ between processors. An emulated CPU showed it:
+a page that trains with Adam (a square root per step) printed other digits there. So the kernel also preloads
+``portable_vml.c``, compiled here once (:func:`vml_library`): the loader binds PyTorch's calls to its loops over
+the C library's functions, which is what a PyTorch built without MKL computes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["ENV", "KERNEL_ENV", "KERNEL", "active", "kernel_name", "kernel_spec", "install_kernel", "qemu"]
+__all__ = ["ENV", "KERNEL", "VML_SOURCE", "active", "kernel_env", "kernel_name", "kernel_spec", "install_kernel",
+           "qemu", "vml_library"]
 
 # numpy 2.4 dispatches these groups above its x86-64-v2 baseline (numpy._core._multiarray_umath.__cpu_dispatch__);
 # tests/test_portable.py fails if the pinned numpy dispatches anything else.
@@ -31,8 +41,7 @@ ENV: dict[str, str] = {
 }
 """The four settings that make torch, MKL, OpenBLAS and numpy compute the same bits on every x86-64 CPU."""
 
-KERNEL_ENV: dict[str, str] = {
-    **ENV,
+THREADS: dict[str, str] = {
     "OMP_NUM_THREADS": "1",  # float sums change with the thread count: published pages use one thread
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
@@ -40,15 +49,52 @@ KERNEL_ENV: dict[str, str] = {
     # the inline backend whatever the caller set: with MPLBACKEND=Agg an IPython kernel emits no figures
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
-"""What a kernel that executes or replays a page gets: :data:`ENV`, one thread, a fixed hash seed, inline figures."""
 
 KERNEL = "dltheory"
+VML_SOURCE = Path(__file__).with_name("portable_vml.c")
+
+
+def vml_library(*, build: bool = True) -> Path | None:
+    """The compiled ``portable_vml.c`` in this environment (``<sys.prefix>/lib``, named by the source's hash).
+
+    Compiles it with the C compiler (``$CC``, else ``cc``) when missing and ``build``; None when there is no
+    compiler (then the kernels run without it, and :func:`active` is False).
+    """
+    code = VML_SOURCE.read_bytes()
+    path = Path(sys.prefix) / "lib" / f"dltheory-vml-{hashlib.sha256(code).hexdigest()[:12]}.so"
+    if path.exists() or not build:
+        return path if path.exists() else None
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if cc is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    # -O2 without fast-math: each element is one call of the C library's function, nothing reassociated
+    subprocess.run([cc, "-O2", "-fPIC", "-shared", "-fno-fast-math", "-o", str(tmp), str(VML_SOURCE), "-lm"],
+                   check=True, capture_output=True)
+    os.replace(tmp, path)
+    return path
+
+
+def kernel_env(*, build: bool = True) -> dict[str, str]:
+    """What a kernel that executes or replays a page gets: :data:`ENV`, one thread, a fixed hash seed, inline
+    figures, and :func:`vml_library` preloaded (when there is a compiler to build it)."""
+    lib = vml_library(build=build)
+    return {**ENV, **THREADS, **({"LD_PRELOAD": str(lib)} if lib else {})}
+
+
+def _vml_loaded() -> bool:
+    """Whether this process has a ``dltheory-vml`` library mapped (Linux's /proc/self/maps)."""
+    try:
+        return "/dltheory-vml-" in Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
 
 
 def active() -> bool:
-    """Whether this process computes portably: every setting of :data:`ENV` is in its environment and PyTorch,
-    if loaded, runs its baseline kernels."""
-    if any(os.environ.get(k) != v for k, v in ENV.items()):
+    """Whether this process computes portably: every setting of :data:`ENV` is in its environment, the
+    :func:`vml_library` is loaded, and PyTorch, if loaded, runs its baseline kernels."""
+    if any(os.environ.get(k) != v for k, v in ENV.items()) or not _vml_loaded():
         return False
     torch = sys.modules.get("torch")
     return torch is None or torch.backends.cpu.get_cpu_capability() == "DEFAULT"
@@ -76,7 +122,7 @@ def kernel_spec(cpu: str | None = None, *, python: str | None = None) -> dict:
     if cpu is not None:
         argv = [qemu() or "qemu-x86_64", "-cpu", cpu, *argv]
         display = f"Python 3 (dltheory, portable numerics, emulated {cpu})"
-    return {"argv": argv, "display_name": display, "language": "python", "env": dict(KERNEL_ENV),
+    return {"argv": argv, "display_name": display, "language": "python", "env": kernel_env(),
             "metadata": {"debugger": False}}
 
 
