@@ -70,11 +70,11 @@ session = repro.setup(seed, device=device)
 # \qquad \widehat{\mathrm{MCR}}(\sigma) = 1 - \frac{1}{N} \sum_{n} P(\text{correct} \mid x_n),
 # $$
 #
-# which is the one `CLAIMS.md` suggests. The margins all contain $f_y$, so they are mostly positively correlated,
-# and then (Slepian's inequality) the product *overstates* the error rate. The *joint* estimator keeps the
-# correlation: the 9-dimensional Gaussian orthant probability is integrated with `n_draws` fixed standard-normal
-# draws in margin space. Both need one forward pass and one Jacobian per test point, and then serve every noise
-# level.
+# which is the one the [catalogue](../catalogue.md) suggests. The margins all contain $f_y$, so they are mostly
+# positively correlated, and then (Slepian's inequality) the product *overstates* the error rate. The *joint*
+# estimator keeps the correlation: the 9-dimensional Gaussian orthant probability is integrated with `n_draws` fixed
+# standard-normal draws in margin space. Both need one forward pass and one Jacobian per test point, and then serve
+# every noise level.
 #
 # **A rival without the Jacobian** (our near-miss control): propagate the mean and the variance of every unit
 # through the layers as if the units of a layer were independent Gaussians (diagonal moment matching: the exact
@@ -230,8 +230,8 @@ for kind, (pooled, per) in equal.items():
 # %% [markdown]
 # ## The check and its controls
 #
-# From `CLAIMS.md`, for each estimator on the sixteen networks: Spearman rank correlation between estimate and
-# Monte Carlo over all (network, noise level) pairs at least 0.95; absolute error at most 0.01 wherever
+# From the [catalogue](../catalogue.md), for each estimator on the sixteen networks: Spearman rank correlation between
+# estimate and Monte Carlo over all (network, noise level) pairs at least 0.95; absolute error at most 0.01 wherever
 # $\sigma \le 0.1$ (the worst network and level); a measured speed-up of at least 3x over the Monte Carlo test
 # (the `n_samples`-copy reference). Beside them, a stronger check: at every noise level $\sigma \le 0.1$ the
 # estimate orders every pair of networks that the reference can resolve (rates more than two combined standard
@@ -251,7 +251,7 @@ for kind, (pooled, per) in equal.items():
 
 # %%
 def check(est, kind, names, levels, seconds):
-    """CLAIMS.md's criterion (evidence) and the clean limit (sanity) for estimator ``kind`` on networks ``names``
+    """The catalogue's criterion (evidence) and the clean limit (sanity) for estimator ``kind`` on networks ``names``
     at the noise levels ``levels`` (a boolean mask over the columns, the first being sigma = 1e-6)."""
     e = np.stack([est[n][kind][1:] for n in names])  # (M, S)
     mc, se = np.stack([est[n]["mc"][1:] for n in names]), np.stack([est[n]["mc_se"][1:] for n in names])
@@ -355,7 +355,7 @@ assert all(not controls[n].passed_check and controls[n].sanity_passed for n in (
 #   (product) and {glue:text}`joint_misordered_pairs_high_noise` (joint) resolved cases over the four levels
 #   $\sigma \ge 0.2$.
 # - **Accuracy at small noise.** For $\sigma \le 0.1$ the worst error over the networks is
-#   {glue:text}`product_max_error_low_noise:.4f` for the product formula of `CLAIMS.md` and
+#   {glue:text}`product_max_error_low_noise:.4f` for the product formula of the [catalogue](../catalogue.md) and
 #   {glue:text}`joint_max_error_low_noise:.4f` for the joint estimate, against a bar of 0.01: the product formula
 #   {glue:md}`product_accuracy_words` the bar here. It is the fragile one: treating the correlated margins as
 #   independent overstates the error wherever two classes compete for a point, and how much depends on the network. In
@@ -386,8 +386,8 @@ assert all(not controls[n].passed_check and controls[n].sanity_passed for n in (
 #
 # On our scale, then, the single-pass test in its joint form predicts the error rate under small noise within the
 # bar and ranks (network, noise level) pairs well, but it does not order networks of nearly equal robustness, and the
-# product formula of `CLAIMS.md` is at the accuracy bar rather than safely within it. Whether it is worth its cost
-# depends on the accuracy asked of the Monte Carlo test it replaces, and we could not establish a stable speed-up at
-# equal accuracy. The balance would shift towards the estimate for larger networks, where a noisy pass costs more.
-# The paper's MNIST networks are not available to us, and we cannot say which side of that balance they were on.
-# The data are 8x8 digits rather than MNIST, and the networks small MLPs.
+# product formula of the [catalogue](../catalogue.md) is at the accuracy bar rather than safely within it. Whether it
+# is worth its cost depends on the accuracy asked of the Monte Carlo test it replaces, and we could not establish a
+# stable speed-up at equal accuracy. The balance would shift towards the estimate for larger networks, where a noisy
+# pass costs more. The paper's MNIST networks are not available to us, and we cannot say which side of that balance
+# they were on. The data are 8x8 digits rather than MNIST, and the networks small MLPs.

@@ -193,9 +193,9 @@ plotting.plt.show()
 #
 # ## The check and its controls
 #
-# `CLAIMS.md` asks: the embedded points are critical (loss unchanged to $10^{-12}$, gradient norm at most
-# $10^{-9}$); tanh replication gives an eigenvalue below $-10^{-4}$ when $A_j$ is indefinite; ReLU replication and
-# the inactive unit give no eigenvalue below $-10^{-8}$ and at least $d+2 = 4$ more zero eigenvalues. We add the
+# The [catalogue](../catalogue.md) asks: the embedded points are critical (loss unchanged to $10^{-12}$, gradient norm
+# at most $10^{-9}$); tanh replication gives an eigenvalue below $-10^{-4}$ when $A_j$ is indefinite; ReLU replication
+# and the inactive unit give no eigenvalue below $-10^{-8}$ and at least $d+2 = 4$ more zero eigenvalues. We add the
 # stronger, quantitative prediction (2): the negative eigenvalues at $\lambda = \tfrac12$ are half those of $A_j$,
 # to a relative $10^{-6}$ (an unmatched eigenvalue on either side counts as a relative error of 1).
 #

@@ -210,7 +210,7 @@ plotting.plt.show()
 #
 # ## The check, and its controls
 #
-# From `CLAIMS.md`, for the particle generators: with W1 alone the gradient norm never drops below
+# From the [catalogue](../catalogue.md), for the particle generators: with W1 alone the gradient norm never drops below
 # $0.5/\sqrt m$; with the inf-convolved loss it ends below $10^{-6}$; with MMD and step $1/L$ it ends below
 # $10^{-2}$. Beside them we measured condition (ii) near the minimiser.
 #

@@ -26,10 +26,10 @@
 # the peers, which learn nothing), draws of the held-out families (out of distribution), and 99 real pairs from the
 # Tübingen benchmark {cite}`mooij2016distinguishing`, each subsampled to 50 points. As the near-miss control we
 # run the same trained model with its data-set embedding zeroed: one fixed generator for every data set, i.e.
-# Meta-CGNN without the meta-learning. Alongside run the peers named in `CLAIMS.md`, each at its best setting that
-# we know of: an additive-noise model {cite}`hoyer2009anm`, IGCI {cite}`daniusis2010igci` with both reference
-# measures, RECI {cite}`bloebaum2018reci`, and a CGNN retrained on each data set {cite}`goudet2018cgnn`. IGCI and
-# RECI come from the Causal Discovery Toolbox {cite}`kalainathan2020cdt`.
+# Meta-CGNN without the meta-learning. Alongside run the peers named in the [catalogue](../catalogue.md), each at its
+# best setting that we know of: an additive-noise model {cite}`hoyer2009anm`, IGCI {cite}`daniusis2010igci` with both
+# reference measures, RECI {cite}`bloebaum2018reci`, and a CGNN retrained on each data set {cite}`goudet2018cgnn`.
+# IGCI and RECI come from the Causal Discovery Toolbox {cite}`kalainathan2020cdt`.
 #
 # **What is ours.** The paper's full text (arXiv:2007.02809, AAAI 2021) describes the architecture we follow: a
 # DeepSets encoder, FiLM conditioning of a CGNN generator, an MMD loss and no retraining at test time. Our own
@@ -302,10 +302,10 @@ print(f"Meta-CGNN: {meta_seconds:.4f} s per data set; CGNN ({cgnn_steps} steps p
 # %% [markdown]
 # ## The check, and its controls
 #
-# From `CLAIMS.md`: on held-out synthetic data sets, Meta-CGNN's accuracy is above chance (one-sided binomial
-# test, $p < 0.01$) and at least the best peer's accuracy minus 0.05. Its time per data set must be far below a
-# retrained CGNN's; before running, we fixed "far below" as at least ten times faster. Because the held-out sets
-# share Meta-CGNN's training families, we add the same parity test on the held-out families. All four are
+# From the [catalogue](../catalogue.md): on held-out synthetic data sets, Meta-CGNN's accuracy is above chance
+# (one-sided binomial test, $p < 0.01$) and at least the best peer's accuracy minus 0.05. Its time per data set must
+# be far below a retrained CGNN's; before running, we fixed "far below" as at least ten times faster. Because the
+# held-out sets share Meta-CGNN's training families, we add the same parity test on the held-out families. All four are
 # **evidence**, each a number against its threshold:
 #
 # - `above_chance`: the number right against the smallest count with $p < 0.01$ under chance
@@ -318,8 +318,8 @@ print(f"Meta-CGNN: {meta_seconds:.4f} s per data set; CGNN ({cgnn_steps} steps p
 # One **sanity** check: no parameter of the model moved while it decided the held-out sets (true by
 # construction of `meta_cgnn_scores`).
 #
-# The Tübingen pairs are reported beside the peers, as `CLAIMS.md` asks, not graded: with 99 pairs, one pair moves
-# an accuracy by 0.01 and every interval overlaps.
+# The Tübingen pairs are reported beside the peers, as the [catalogue](../catalogue.md) asks, not graded: with 99
+# pairs, one pair moves an accuracy by 0.01 and every interval overlaps.
 #
 # *Near miss: the embedding zeroed.* The same trained model decides the held-out sets with its data-set embedding
 # set to zero, so every data set meets one fixed generator. It is Meta-CGNN minus the meta-learning, passes the

@@ -265,8 +265,9 @@ plotting.plt.show()
 #
 # ## The check and its controls
 #
-# From `CLAIMS.md`: on jointly Gaussian data the estimator is within 0.05 nats of the closed form, and on IRIS
-# petal length and petal width are the top two inputs for every output unit in at least 4 of 5 seeds. The checks:
+# From the [catalogue](../catalogue.md): on jointly Gaussian data the estimator is within 0.05 nats of the closed
+# form, and on IRIS petal length and petal width are the top two inputs for every output unit in at least 4 of 5
+# seeds. The checks:
 #
 # - *sanity* `gaussian_n5000_within_0.05`: the Gaussian test at $n$ = {glue:text}`gauss_n`, which is the plug-in
 #   identity (above);

@@ -193,9 +193,9 @@ plotting.plt.show()
 # ## Ambiguity, and the "9"
 #
 # The ranking of the classes by ambiguity (1 = most ambiguous) per trained network, and the mean ambiguity of each
-# class with its spread over the networks. `CLAIMS.md` asks us to report, not assert, where the "9" falls. A
-# ranking means something only if the classes differ by more than the networks do: we compare the range of the
-# class means with the typical standard deviation of one class over networks.
+# class with its spread over the networks. The [catalogue](../catalogue.md) asks us to report, not assert, where the
+# "9" falls. A ranking means something only if the classes differ by more than the networks do: we compare the range
+# of the class means with the typical standard deviation of one class over networks.
 
 # %%
 results["rank"] = results.groupby("net").ambiguity.rank(ascending=False)
@@ -215,9 +215,9 @@ print(f"mean rank of '9': {nine_rank:.1f} of 10 (per network {nine_ranks.tolist(
 # %% [markdown]
 # ## The checks and the controls
 #
-# `CLAIMS.md` asks that the inferred input for each class be classified as that class (10/10) and correlate at
-# least 0.6 with the class-mean image. Both parts, as written, hold by construction here, so we record them as
-# sanity checks and test what they were meant to test by two routes that could fail:
+# The [catalogue](../catalogue.md) asks that the inferred input for each class be classified as that class (10/10) and
+# correlate at least 0.6 with the class-mean image. Both parts, as written, hold by construction here, so we record
+# them as sanity checks and test what they were meant to test by two routes that could fail:
 #
 # - *Sanity: classified by its own network.* The fixed point climbs $\log P(c \mid m)$ of the very network that
 #   then classifies it; it would be odd if it failed.
@@ -334,13 +334,13 @@ assert not controls["untrained"].passed_check
 # asked, centred correlation down to {glue:text}`untrained.min_centred:.2f`, while its raw correlation still
 # reached {glue:text}`untrained.min_corr:.2f`.
 #
-# On ambiguity we report and do not grade, as `CLAIMS.md` asks. The "9" ranked {glue:text}`nine_rank:.1f` of 10
-# on average (1 = most ambiguous; {glue:md}`nine_rank_range` over the networks), so it {glue:md}`nine_among_top3`
-# among the three most ambiguous, which were {glue:md}`most_ambiguous`. The class means of our measure span only
-# {glue:text}`ambiguity_range:.3f` bits per pixel, but one class moves by about {glue:text}`ambiguity_sd:.4f` bits
-# between networks, so the ranking is not noise: it is stable over networks. What it measures is another matter.
-# Most pixels stay near their prior, so the mean entropy per pixel is mostly the prior's, shifted by the strokes
-# each class turns on or off; it is a property of the class's strokes as much as of the network's sharpness. We
-# therefore do not count this as a test of the report's reading of the nine, which came from looking at 28×28
-# MNIST inferences of a network we do not know; deciding it would take that setting and a measure of ambiguity
-# the report does not define.
+# On ambiguity we report and do not grade, as the [catalogue](../catalogue.md) asks. The "9" ranked
+# {glue:text}`nine_rank:.1f` of 10 on average (1 = most ambiguous; {glue:md}`nine_rank_range` over the networks), so
+# it {glue:md}`nine_among_top3` among the three most ambiguous, which were {glue:md}`most_ambiguous`. The class means
+# of our measure span only {glue:text}`ambiguity_range:.3f` bits per pixel, but one class moves by about
+# {glue:text}`ambiguity_sd:.4f` bits between networks, so the ranking is not noise: it is stable over networks. What
+# it measures is another matter. Most pixels stay near their prior, so the mean entropy per pixel is mostly the
+# prior's, shifted by the strokes each class turns on or off; it is a property of the class's strokes as much as of
+# the network's sharpness. We therefore do not count this as a test of the report's reading of the nine, which came
+# from looking at 28×28 MNIST inferences of a network we do not know; deciding it would take that setting and a
+# measure of ambiguity the report does not define.

@@ -269,8 +269,9 @@ plotting.plt.show()
 #
 # ## The checks and the control
 #
-# From `CLAIMS.md`: the SMCI estimator's variance is below plain Monte Carlo's on every pair statistic tested, and
-# the mean final KL of SMCI learning is below the conventional one's, with SMCI better in at least 7 of 10 trials.
+# From the [catalogue](../catalogue.md): the SMCI estimator's variance is below plain Monte Carlo's on every pair
+# statistic tested, and the mean final KL of SMCI learning is below the conventional one's, with SMCI better in at
+# least 7 of 10 trials.
 #
 # - *Sanity: the estimator checks.* By Rao–Blackwell both orders of SMCI have smaller variance than plain Monte
 #   Carlo on exact samples, and, being unbiased, smaller mean squared error; on {glue:text}`n_pairs` pairs and

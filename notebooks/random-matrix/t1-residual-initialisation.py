@@ -29,8 +29,9 @@
 # **What is ours.** We could read the paper's abstract and introduction (arXiv-vanity and aggregator copies of
 # arXiv:1709.02956), not its derivations. The model $x_{l+1} = x_l + W_l\,\mathrm{relu}(x_l)$, the law
 # $(1 + n\mathrm{Var}[w]/2)^L$, the $c/(nL)$ initialisation and the $1 + L$ forward growth under batch
-# normalisation are the paper's as summarised in our `CLAIMS.md`; the derivation below, the batch-norm backward
-# estimate, the choice $c = 2$, the digits experiment (the paper trains on CIFAR-10) and the controls are ours.
+# normalisation are the paper's as summarised in our [catalogue](../catalogue.md); the derivation below, the
+# batch-norm backward estimate, the choice $c = 2$, the digits experiment (the paper trains on CIFAR-10) and the
+# controls are ours.
 
 # %% tags=["parameters"]
 seed = 0
@@ -250,9 +251,9 @@ plotting.plt.show()
 #
 # ## The check and its controls
 #
-# From `CLAIMS.md`: the measured forward and backward log-ratios within 5% of (2) for $L \in \{10, 50, 100\}$,
-# under both initialisations; the depth-100 network trains with $c/(nL)$ and fails or lags with He's (each at its
-# tuned rate); the batch-norm backward exponent is reported, not checked. Beside it, a stronger check: the
+# From the [catalogue](../catalogue.md): the measured forward and backward log-ratios within 5% of (2) for $L \in
+# \{10, 50, 100\}$, under both initialisations; the depth-100 network trains with $c/(nL)$ and fails or lags with He's
+# (each at its tuned rate); the batch-norm backward exponent is reported, not checked. Beside it, a stronger check: the
 # batch-norm forward ratio within 5% of $1 + L$. "Trains" we read as: at every seed the final training loss is
 # below a tenth of chance level ($\log 10 \approx 2.3$) and the test accuracy above 0.85; "fails or lags": He's
 # best final loss over the seeds is at least ten times (one decade above) the depth-scaled network's worst (a
@@ -269,7 +270,7 @@ plotting.plt.show()
 
 # %%
 def law_check(errors, runs):
-    """CLAIMS.md's 5% criterion on the forward and backward log-ratios (evidence), and finite norms (sanity)."""
+    """The catalogue's 5% criterion on the forward and backward log-ratios (evidence), and finite norms (sanity)."""
     checks = {f"{name}_within_5pct": repro.evidence(max(abs(e) for (_, _, n), (e, _) in errors.items() if n == name),
                                                     "<", 0.05) for name in ("forward", "backward")}
     finite = np.mean([np.isfinite(p.forward).all() and np.isfinite(p.backward).all() for p in runs.values()])

@@ -210,8 +210,8 @@ plotting.plt.show()
 #
 # ## The check and its controls
 #
-# From `CLAIMS.md`: Kolmogorov–Smirnov distance to Marchenko–Pastur below 0.05 at initialisation for
-# $n \ge 256$ (every shape, every seed); the trained spectrum's departure plotted and described. The first part
+# From the [catalogue](../catalogue.md): Kolmogorov–Smirnov distance to Marchenko–Pastur below 0.05 at
+# initialisation for $n \ge 256$ (every shape, every seed); the trained spectrum's departure plotted and described. The first part
 # is a theorem about matrices of i.i.d. entries, and a freshly initialised layer is such a matrix by construction:
 # it can fail only through a bug (a wrong law, a wrong variance), so it is a **sanity** check, recorded but not
 # graded. The **evidence** is the departure, measured at every seed by two tests that a random matrix passes:
@@ -234,7 +234,7 @@ plotting.plt.show()
 
 # %%
 def init_checks(ks_values):
-    """CLAIMS.md's criterion at initialisation (a theorem about i.i.d. entries, hence sanity)."""
+    """The catalogue's criterion at initialisation (a theorem about i.i.d. entries, hence sanity)."""
     return {"ks_below_0.05_at_init": repro.sanity(max(ks_values), "<", 0.05)}
 
 
