@@ -211,9 +211,9 @@ plotting.plt.show()
 # ## The check and its controls
 #
 # From the [catalogue](../catalogue.md): Kolmogorov–Smirnov distance to Marchenko–Pastur below 0.05 at
-# initialisation for $n \ge 256$ (every shape, every seed); the trained spectrum's departure plotted and described. The first part
-# is a theorem about matrices of i.i.d. entries, and a freshly initialised layer is such a matrix by construction:
-# it can fail only through a bug (a wrong law, a wrong variance), so it is a **sanity** check, recorded but not
+# initialisation for $n \ge 256$ (every shape, every seed); the trained spectrum's departure plotted and described.
+# The first part is a theorem about matrices of i.i.d. entries, and a freshly initialised layer is such a matrix by
+# construction: it can fail only through a bug (a wrong law, a wrong variance), so it is a **sanity** check, recorded but not
 # graded. The **evidence** is the departure, measured at every seed by two tests that a random matrix passes:
 #
 # - the trained layer's KS distance to the law at its own entry variance is at least 0.05 (over three times
