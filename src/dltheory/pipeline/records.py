@@ -63,7 +63,7 @@ def _src(root: Path) -> Path:
 
 def dependencies(root: Path, source: Path) -> list[Path]:
     """Every file of ``src/dltheory`` that ``source`` imports, directly or through other modules, with the
-    package's ``__init__.py``; sorted."""
+    package's ``__init__.py`` and each module's C companions (``portable_vml.c`` beside ``portable.py``); sorted."""
     src = _src(root)
     todo = {src / "dltheory" / "__init__.py", *_imported(source, src)}
     seen: set[Path] = set()
@@ -72,14 +72,15 @@ def dependencies(root: Path, source: Path) -> list[Path]:
         if f not in seen:
             seen.add(f)
             todo |= _imported(f, src) - seen
-    return sorted(seen)
+    return sorted(seen | {c for f in seen for c in f.parent.glob(f"{f.stem}_*.c")})
 
 
 def package_sha256(root: Path, source: Path | None = None) -> str:
     """One hash over files of ``src/dltheory`` (names and contents): those that ``source`` depends on
     (:func:`dependencies`), or the whole package without a source."""
     src = _src(root)
-    files = dependencies(root, source) if source is not None else sorted((src / "dltheory").rglob("*.py"))
+    files = (dependencies(root, source) if source is not None
+             else sorted(p for p in (src / "dltheory").rglob("*") if p.suffix in (".py", ".c")))
     h = hashlib.sha256()
     for p in files:
         h.update(str(p.relative_to(src.parent)).encode() + b"\0" + p.read_bytes() + b"\0")
