@@ -412,3 +412,23 @@ def test_the_catalogue_names_exactly_the_pages_that_refuse_cuda():
     for source in layout.sources(ROOT):
         cid = layout.claim_id(source)
         assert ("cpu_only=" in source.read_text()) == bool(cat[cid].get("cpu_only")), cid
+
+
+def test_verify_compares_figures_only_at_the_published_seed():
+    # a replay of the published seed must reproduce each figure within its tolerance; another seed draws other
+    # figures, so only its status and controls are held against the published ones, and a change is a finding
+    from dltheory.pipeline import verify
+
+    published = {"seed": 0, "status": "reproduced", "measured": {"gap": 0.50, "n": 10}, "tolerances": {},
+                 "controls": {"shuffled": {"passed_check": False}}}
+    replay = {**published, "measured": {"gap": 0.52, "n": 10}}
+    assert verify.compare(published, replay) == ["gap = 0.52, published 0.5 (4 significant digits)"]
+    other = {**replay, "seed": 1}
+    assert verify.compare(published, other) == []
+    fallen = {**other, "status": "partially reproduced", "controls": {"shuffled": {"passed_check": True}}}
+    problems = verify.compare(published, fallen)
+    assert len(problems) == 2 and problems[0].startswith("status 'partially reproduced'")
+    rows = verify.table([verify.Outcome("X1", 0, replay, published, verify.compare(published, replay)),
+                         verify.Outcome("X1", 1, other, published, []),
+                         verify.Outcome("X1", 2, fallen, published, problems)]).splitlines()[2:]
+    assert " MISMATCH " in rows[0] and " same " in rows[1] and " differs " in rows[2]
