@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from dltheory import data, nets, plotting, repro, robustness
+from dltheory import data, nets, noise, plotting, repro
 
 session = repro.setup(seed, device=device)
 
@@ -113,7 +113,7 @@ for name, cfg in configs.items():
         nets.train_classifier(model, split.x_train, split.y_train, epochs=epochs, lr=1e-2, generator=g,
                               weight_decay=cfg.get("weight_decay", 0.0), input_noise=cfg.get("input_noise", 0.0))
         models[f"{name} #{r}"] = model
-models["staircase"] = robustness.staircase(models["narrow 16 #0"], control_step)
+models["staircase"] = noise.staircase(models["narrow 16 #0"], control_step)
 accuracy = {name: nets.accuracy(model, split.x_test, split.y_test) for name, model in models.items()}
 print("clean test accuracy:", {k: round(v, 3) for k, v in accuracy.items()})
 
@@ -129,18 +129,18 @@ def estimate(model, x, y, sig, *, n_samples, n_draws, generator):
     """Every estimate of one network's error rates at noise levels ``sig`` (S,), as numpy arrays, and its time."""
     rates, secs = {}, {}
     t0 = time.perf_counter()
-    m = robustness.margins(model, x, y)
+    m = noise.margins(model, x, y)
     secs["margins"], t0 = time.perf_counter() - t0, time.perf_counter()
-    rates["product"] = robustness.predicted_error_rate(m, sig)
+    rates["product"] = noise.predicted_error_rate(m, sig)
     secs["product"], t0 = time.perf_counter() - t0, time.perf_counter()
-    rates["joint"] = robustness.predicted_error_rate_joint(m, sig, n_draws=n_draws, generator=generator)[0]
+    rates["joint"] = noise.predicted_error_rate_joint(m, sig, n_draws=n_draws, generator=generator)[0]
     secs["joint"], t0 = time.perf_counter() - t0, time.perf_counter()
-    if not any(isinstance(layer, robustness.Staircase) for layer in model):
-        rates["moments"] = robustness.predicted_error_rate_moments(model, x, y, sig)
+    if not any(isinstance(layer, noise.Staircase) for layer in model):
+        rates["moments"] = noise.predicted_error_rate_moments(model, x, y, sig)
     secs["moments"], t0 = time.perf_counter() - t0, time.perf_counter()
-    mc, se = robustness.monte_carlo_error_rate(model, x, y, sig[1:], n_samples=n_samples, generator=generator)
+    mc, se = noise.monte_carlo_error_rate(model, x, y, sig[1:], n_samples=n_samples, generator=generator)
     secs["mc"] = time.perf_counter() - t0
-    rates["zero"] = robustness.clean_error_rate(m).expand(len(sig))
+    rates["zero"] = noise.clean_error_rate(m).expand(len(sig))
     rates["mc"], rates["mc_se"] = torch.cat([rates["zero"][:1].to(mc.dtype), mc]), torch.cat([0 * se[:1], se])
     return {k: repro.to_numpy(v).astype(float) for k, v in rates.items()}, secs
 
@@ -210,7 +210,7 @@ def equal_error_speedup(est, seconds, kind, names, low, n_samples):
     for name in names:
         e = est[name]
         error = torch.full((int(low.sum()),), float(np.abs(e[kind] - e["mc"])[low].max()))
-        copies = robustness.copies_for_error(torch.as_tensor(e["mc_se"][low]), n_samples, error)
+        copies = noise.copies_for_error(torch.as_tensor(e["mc_se"][low]), n_samples, error)
         mc_time += seconds[name]["mc"] / (n_samples * (len(low) - 1)) * float(copies.sum())  # per copy and level
         est_time += seconds[name]["margins"] + seconds[name][kind]
     return mc_time / est_time
@@ -256,7 +256,7 @@ def check(est, kind, names, levels, seconds):
     e = np.stack([est[n][kind][1:] for n in names])  # (M, S)
     mc, se = np.stack([est[n]["mc"][1:] for n in names]), np.stack([est[n]["mc_se"][1:] for n in names])
     at = np.flatnonzero(levels[1:])
-    wrong = sum(robustness.misordered_pairs(torch.as_tensor(e[:, s]), torch.as_tensor(mc[:, s]),
+    wrong = sum(noise.misordered_pairs(torch.as_tensor(e[:, s]), torch.as_tensor(mc[:, s]),
                                             torch.as_tensor(se[:, s])) for s in at)
     cost = {"product": ("margins", "product"), "joint": ("margins", "joint"), "moments": ("moments",),
             "zero": ("margins",)}[kind]  # what the estimator has to compute
@@ -305,7 +305,7 @@ measured = {
 }
 mc_low = [np.array([est[n][k][1:] for n in names]) for k in ("mc", "mc_se")]  # (M, S) each
 measured["resolved_pairs_low_noise"] = sum(  # a negated estimate misorders every resolved pair
-    robustness.misordered_pairs(torch.as_tensor(-mc_low[0][:, s]), torch.as_tensor(mc_low[0][:, s]),
+    noise.misordered_pairs(torch.as_tensor(-mc_low[0][:, s]), torch.as_tensor(mc_low[0][:, s]),
                                 torch.as_tensor(mc_low[1][:, s])) for s in np.flatnonzero(levels[1:]))
 repro.glue("product_accuracy_words", "meets" if checks["product_max_error_low_noise"].passed else "misses")
 
