@@ -156,3 +156,23 @@ def test_barycenter_of_translates_is_the_translate():
     assert tp.barycenter_gap(ps, tp.blur(two_bumps(0.5), M, REG), M, REG, **kw) > 1e-5
     # the entropic barycenter itself is the blurred translate (to the iteration's tolerance)
     np.testing.assert_allclose(tp.barycenter_ibp(ps, M, REG), tp.blur(two_bumps(0.5), M, REG), atol=1e-9)
+
+
+def test_test_histograms_have_their_stated_shape():
+    # closed forms: a Gaussian bump away from the edges has its mean and sd; the ring's mass sits at its radius;
+    # every pattern is a histogram (positive, unit mass)
+    x = np.linspace(0, 1, 2001)
+    p = tp.gaussian_histogram(x, 0.4, 0.05)
+    assert p.sum() == pytest.approx(1) and float(p @ x) == pytest.approx(0.4, abs=1e-9)
+    assert tp.width(x, p) == pytest.approx(0.05, rel=1e-6)
+    b = tp.two_bumps(x, 0.5)
+    assert float(b @ x) == pytest.approx(0.5 + 0.6 * -0.05 + 0.4 * 0.06, abs=1e-9)  # the bumps' weighted mean
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        h = tp.random_histogram(x, rng)
+        assert h.sum() == pytest.approx(1) and (h >= 0).all()
+    g = (np.arange(64) + 0.5) / 64
+    gx, gy = np.meshgrid(g, g, indexing="ij")
+    ring = tp.ring_histogram(gx, gy, (0.5, 0.5)).reshape(64, 64)
+    r = np.hypot(gx - 0.5, gy - 0.5)
+    assert ring.sum() == pytest.approx(1) and ring[np.abs(r - 0.2) < 0.05].sum() > 1 - 1e-5

@@ -65,18 +65,6 @@ x = np.linspace(0, 1, n_grid)
 M = tp.squared_distance_cost(x)
 
 
-def gaussian(x, m, s):
-    """A Gaussian bump of mean ``m`` and width ``s`` on the grid ``x``, normalised to a histogram."""
-    p = np.exp(-((x - m) ** 2) / (2 * s * s))
-    return p / p.sum()
-
-
-def two_bumps(x, c):
-    """An asymmetric, non-Gaussian pattern near ``c``: two Gaussian bumps of unequal mass and width."""
-    p = 0.6 * gaussian(x, c - 0.05, 0.02) + 0.4 * gaussian(x, c + 0.06, 0.035)
-    return p / p.sum()
-
-
 # %% [markdown]
 # ## The entropic cost and its blur
 #
@@ -90,7 +78,7 @@ def two_bumps(x, c):
 # the closest histogram to itself.
 
 # %%
-p = gaussian(x, means[0], sds[0])
+p = tp.gaussian_histogram(x, means[0], sds[0])
 pb = tp.blur(p, M, reg)
 c_pp, c_pb = tp.entropic_cost(p, p, M, reg), tp.entropic_cost(p, pb, M, reg)
 print(f"C(p, p) = {c_pp:.5f}   C(p, blur p) = {c_pb:.5f}   width p = {tp.width(x, p):.4f}, "
@@ -120,15 +108,7 @@ plotting.plt.show()
 # {cite}`schmitzer2019stabilized`; the timing against POT is below.
 
 # %%
-def random_hist(x, rng):
-    """A random Gaussian on ``x``, or a random mixture of three."""
-    if rng.random() < 0.5:
-        return gaussian(x, rng.uniform(0.2, 0.8), rng.uniform(0.02, 0.1))
-    mix = sum(rng.uniform(0.2, 1) * gaussian(x, rng.uniform(0.1, 0.9), rng.uniform(0.02, 0.1)) for _ in range(3))
-    return mix / mix.sum()
-
-
-pairs = [(random_hist(x, session.rng), random_hist(x, session.rng)) for _ in range(n_pairs)]
+pairs = [(tp.random_histogram(x, session.rng), tp.random_histogram(x, session.rng)) for _ in range(n_pairs)]
 # and, for each first histogram, two partners close to it: its blur (the minimiser of C(p, .)) and a 10% random
 # multiplicative perturbation, where a failure of D >= 0 or of (1) would show first
 near = [(a, tp.blur(a, M, reg)) for a, _ in pairs]
@@ -170,7 +150,7 @@ print(f"C(p, p) ranges over [{c_self.min():.4f}, {c_self.max():.4f}];  C(p, q) -
 # of widths.
 
 # %%
-ps = np.stack([gaussian(x, m, s) for m, s in zip(means, sds, strict=True)], 1)  # (n, 2)
+ps = np.stack([tp.gaussian_histogram(x, m, s) for m, s in zip(means, sds, strict=True)], 1)  # (n, 2)
 lp = tp.lp_barycenter_1d(x, ps)
 rows = {}
 for lam in regs:
@@ -258,12 +238,12 @@ print(f"CPU time, one plan at a marginal error of 1e-9: ours {t_pair:.4f} s, POT
 # %%
 fine = {"tol": 1e-11, "n_iter": 200_000}
 shift_ratio = np.array([tp.corrected_divergence(f(x, 0.4), f(x, 0.4 + a), M, reg, **fine) / a ** 2
-                        for f in (lambda x, c: gaussian(x, c, sds[0]), two_bumps) for a in shifts])
-translates = np.stack([two_bumps(x, c) for c in centres], 1)  # (n, 2)
-middle = two_bumps(x, np.mean(centres))
+                        for f in (lambda x, c: tp.gaussian_histogram(x, c, sds[0]), tp.two_bumps) for a in shifts])
+translates = np.stack([tp.two_bumps(x, c) for c in centres], 1)  # (n, 2)
+middle = tp.two_bumps(x, np.mean(centres))
 gap_1d = tp.barycenter_gap(translates, middle, M, reg, **fine)
-edge = np.stack([two_bumps(x, c) for c in edge_centres], 1)
-gap_edge = tp.barycenter_gap(edge, two_bumps(x, np.mean(edge_centres)), M, reg, **fine)
+edge = np.stack([tp.two_bumps(x, c) for c in edge_centres], 1)
+gap_edge = tp.barycenter_gap(edge, tp.two_bumps(x, np.mean(edge_centres)), M, reg, **fine)
 with warnings.catch_warnings(record=True) as slow:  # un-blurring a sharp pattern stops at its iteration limit
     warnings.simplefilter("always", RuntimeWarning)
     tr_bars = {"entropic": tp.barycenter_ibp(translates, M, reg, tol=1e-10),
@@ -305,18 +285,11 @@ plotting.plt.show()
 # the same ring halfway between.
 
 # %%
-def ring(gx, gy, centre):
-    """A ring of radius 0.2 and half-width 0.05 around ``centre`` on the grid (gx, gy), as a flat histogram; a
-    uniform floor of 1e-9 keeps every bin positive."""
-    r = ((np.hypot(gx - centre[0], gy - centre[1]) - 0.2) ** 2 < 0.05 ** 2).astype(float) + 1e-9
-    return (r / r.sum()).ravel()
-
-
 g = (np.arange(image) + 0.5) / image
 gx, gy = np.meshgrid(g, g, indexing="ij")
 M2 = tp.squared_distance_cost(np.stack([gx.ravel(), gy.ravel()], 1))
-rings = np.stack([ring(gx, gy, c) for c in ring_centres], 1)  # (image^2, 2)
-ring_mid = ring(gx, gy, np.mean(ring_centres, 0))
+rings = np.stack([tp.ring_histogram(gx, gy, c) for c in ring_centres], 1)  # (image^2, 2)
+ring_mid = tp.ring_histogram(gx, gy, np.mean(ring_centres, 0))
 gap_2d = tp.barycenter_gap(rings, ring_mid, M2, reg, **fine)
 ring_bars = {"entropic": tp.barycenter_ibp(rings, M2, reg, tol=1e-9),
              "corrected": tp.barycenter_corrected(rings, M2, reg, tol=1e-9)}
@@ -381,7 +354,7 @@ def check(d_self, d_pair, shift_ratio, width_ratio, plain_ratio, gap_1d, gap_2d,
 r = ratios[reg]
 raw_shift = np.array([(tp.entropic_cost(f(x, 0.4), f(x, 0.4 + a), M, reg, **fine)
                        - tp.entropic_cost(f(x, 0.4), f(x, 0.4), M, reg, **fine)) / a ** 2
-                      for f in (lambda x, c: gaussian(x, c, sds[0]), two_bumps) for a in shifts])
+                      for f in (lambda x, c: tp.gaussian_histogram(x, c, sds[0]), tp.two_bumps) for a in shifts])
 checks = check(d_self, d_pair, shift_ratio, r["corrected"], r["entropic"], gap_1d, gap_2d, gap)
 edge_checks = check(d_self, d_pair, shift_ratio, r["corrected"], r["entropic"], gap_edge, gap_2d, gap)
 raw_checks = check(c_self, c_pair, raw_shift, r["entropic"], r["entropic"], gap_raw, gap_2d_raw, 0.0)

@@ -30,7 +30,8 @@ import numpy as np
 
 __all__ = ["Sinkhorn", "squared_distance_cost", "logsumexp", "sinkhorn", "entropic_cost", "blur",
            "corrected_divergence", "barycenter_ibp", "barycenter_debiased", "debiased_objective",
-           "barycenter_corrected", "barycenter_gap", "deconvolve", "lp_barycenter_1d", "width"]
+           "barycenter_corrected", "barycenter_gap", "deconvolve", "lp_barycenter_1d", "width",
+           "gaussian_histogram", "two_bumps", "random_histogram", "ring_histogram"]
 
 _TINY = 1e-300
 
@@ -296,3 +297,34 @@ def width(x: np.ndarray, p: np.ndarray) -> float:
     p = p / p.sum()
     m = float(p @ x)
     return float(np.sqrt(p @ (x - m) ** 2))
+
+
+# --- test histograms on grids ----------------------------------------------------------------------------------
+
+def gaussian_histogram(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    """A Gaussian bump of ``mean`` and ``sd`` on the grid ``x`` (n,), normalised to a histogram (n,)."""
+    p = np.exp(-((x - mean) ** 2) / (2 * sd * sd))
+    return p / p.sum()
+
+
+def two_bumps(x: np.ndarray, centre: float) -> np.ndarray:
+    """An asymmetric, non-Gaussian pattern near ``centre``: two Gaussian bumps of unequal mass and width (n,)."""
+    p = 0.6 * gaussian_histogram(x, centre - 0.05, 0.02) + 0.4 * gaussian_histogram(x, centre + 0.06, 0.035)
+    return p / p.sum()
+
+
+def random_histogram(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A Gaussian of random position and width on ``x``, or (with probability 1/2) a random mixture of three."""
+    if rng.random() < 0.5:
+        return gaussian_histogram(x, rng.uniform(0.2, 0.8), rng.uniform(0.02, 0.1))
+    mix = sum(rng.uniform(0.2, 1) * gaussian_histogram(x, rng.uniform(0.1, 0.9), rng.uniform(0.02, 0.1))
+              for _ in range(3))
+    return mix / mix.sum()
+
+
+def ring_histogram(gx: np.ndarray, gy: np.ndarray, centre, *, radius: float = 0.2,
+                   half_width: float = 0.05) -> np.ndarray:
+    """A ring of ``radius`` and ``half_width`` around ``centre`` on the grid ``(gx, gy)`` (each (m, m)), as a flat
+    histogram (m*m,); a uniform floor of 1e-9 keeps every bin positive."""
+    r = ((np.hypot(gx - centre[0], gy - centre[1]) - radius) ** 2 < half_width**2).astype(float) + 1e-9
+    return (r / r.sum()).ravel()
