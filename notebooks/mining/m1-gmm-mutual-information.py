@@ -227,13 +227,13 @@ names = ["sepal length", "sepal width", "petal length", "petal width"]
 settings = dict(hidden=hidden, epochs=epochs, lr=lr, max_components=max_components, n_mc=n_mc, n_perm=n_perm)
 
 
-def train_all(kind, labels_of, mask):
-    """Tables of n_seeds networks, each on its own streams ``(kind, s)``."""
-    return [iris_tables(x_raw, labels_of(s), mask, session.generator_for(kind, s), session.rng_for(kind, s),
+def train_all(x, kind, labels_of, mask, n_seeds, settings):
+    """Tables of ``n_seeds`` networks on inputs ``x``, each on its own streams ``(kind, s)``."""
+    return [iris_tables(x, labels_of(s), mask, session.generator_for(kind, s), session.rng_for(kind, s),
                         **settings) for s in range(n_seeds)]
 
 
-trained = train_all("net", lambda s: labels, np.ones(4))
+trained = train_all(x_raw, "net", lambda s: labels, np.ones(4), n_seeds, settings)
 data_tables, reading_tables = np.stack([t.data for t in trained]), np.stack([t.reading for t in trained])
 print("training accuracy per seed:", np.round([t.accuracy for t in trained], 3))
 print(pd.DataFrame(data_tables.mean(0), index=names + ["noise (ignored)"], columns=["setosa", "versicolor",
@@ -308,8 +308,9 @@ def iris_checks(tables, gaussian_error):
 checks = {**iris_checks(trained, big_error),
           "gaussian_n150_bias": repro.evidence(worst["gmm"], "<=", 0.05, scale=bias_se),
           "warped_within_0.05": repro.evidence(warped_error["mixture"], "<=", 0.05)}
-blind = train_all("blind", lambda s: labels, np.array([1.0, 1.0, 0.0, 0.0]))
-shuffled = train_all("shuffled", lambda s: session.rng_for("shuffle", s).permutation(labels), np.ones(4))
+blind = train_all(x_raw, "blind", lambda s: labels, np.array([1.0, 1.0, 0.0, 0.0]), n_seeds, settings)
+shuffled = train_all(x_raw, "shuffled", lambda s: session.rng_for("shuffle", s).permutation(labels), np.ones(4),
+                     n_seeds, settings)
 controls = {
     "petal_blind": repro.control("the network trained with its petal inputs zeroed", iris_checks(blind, big_error),
                                  {"accuracy": min(t.accuracy for t in blind),
