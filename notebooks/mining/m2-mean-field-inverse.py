@@ -274,6 +274,8 @@ controls = {
         {"self_classified": int((far.predicted == far.digit).sum()), "min_corr": float(far.correlation.min()),
          "min_centred": float(far.centred.min())}, kind="far"),
 }
+
+# %%
 repro.glue("prior_corr_min", float(prior_corr.min()))
 repro.record_claim(
     "M2",
