@@ -282,8 +282,9 @@ for name, cc in {"page": checks, **control_checks}.items():
 
 # %%
 verdict = repro.grade(checks, cap="partially reproduced",
-                      reason="the speed-up over a Monte Carlo test of equal error straddles the 3x bar over "
-                             "replicas and seeds (a timing): reported, not graded")
+                      reason="the speed-up over a Monte Carlo test of equal error, the paper's point, is a timing "
+                             "and so reported, not graded; the product formula's stays below the 3x bar in most "
+                             "replicas and the joint estimate's falls below it in some replicas and seeds")
 figures = {k: c.value for k, c in checks.items() if not k.endswith(("speedup_vs_reference", "clean_limit"))}
 measured = {
     **figures,
