@@ -23,12 +23,14 @@ import hashlib, numpy as np, torch, scipy.linalg
 g = torch.Generator().manual_seed(0)
 a, b = torch.randn(64, 300, generator=g), torch.randn(300, 50, generator=g)
 t = torch.tanh(a @ b).exp().sum(0)
-u = torch.rand(20000, generator=g, dtype=torch.float64)  # MKL's vector math: sqrt, log on (0, 1), acos, Adam
+u = torch.rand(20000, generator=g, dtype=torch.float64)  # MKL's vector math: sqrt, log on (0, 1), acos, Adam;
+v = (u * 200 - 100).exp().sin().atan()  # and glibc's double exp, sin, atan, whose FMA and SSE2 variants differ
 w = torch.nn.Parameter(a.clone()); opt = torch.optim.Adam([w], lr=0.01, weight_decay=1e-4)
 for _ in range(3):
     opt.zero_grad(); (w.tanh() ** 2).sum().backward(); opt.step()
 r = np.random.default_rng(0).normal(size=(200, 200)); s = r @ r.T
 parts = [t.numpy(), u.float().sqrt().numpy(), u.log().numpy(), (2 * u - 1).acos().numpy(), w.detach().numpy(),
+         v.numpy(),
          np.linalg.eigvalsh(s), np.exp(np.linspace(-3, 3, 1001)), scipy.linalg.cho_factor(s + 200 * np.eye(200))[0]]
 print(hashlib.sha256(b"".join(p.tobytes() for p in parts)).hexdigest()[:16], torch.backends.cpu.get_cpu_capability())
 """
@@ -89,7 +91,8 @@ def test_kernel_spec_carries_the_settings(tmp_path):
     spec = json.loads((folder / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "ipykernel_launcher"]
     assert {k: spec["env"][k] for k in portable.ENV} == portable.ENV and spec["env"]["OMP_NUM_THREADS"] == "1"
-    assert spec["env"]["LD_PRELOAD"] == str(portable.vml_library())
+    library = ctypes.CDLL(spec["env"]["LD_PRELOAD"])  # a shared library that defines MKL's vector functions
+    assert all(hasattr(library, f"vm{t}{name}") for t in "sd" for name, *_ in FUNCTIONS) and hasattr(library, "vdLn")
     emulated = portable.kernel_spec("Haswell-v4")
     assert emulated["argv"][1:3] == ["-cpu", "Haswell-v4"] and emulated["argv"][3:] == spec["argv"]
     assert portable.install_kernel(prefix=str(tmp_path)) == folder  # idempotent
@@ -114,12 +117,15 @@ def test_emulated_cpus_of_both_vendors_compute_the_same_bits():
     env = _portable_env()
     native = _run(BITS, env=env)
     assert native.endswith("DEFAULT")
-    for cpu in ("Haswell-v4", "EPYC-Rome"):
+    for cpu in ("Haswell-v4", "EPYC-Rome", "SandyBridge"):  # Intel and AMD with FMA, and an Intel without
         assert _run(BITS, env=env, cpu=cpu) == native, cpu
     assert _run(BITS, env=_bare_env()).split()[0] != _run(BITS, env=_bare_env(), cpu="Haswell-v4").split()[0]
-    # and with the four settings but without the vector-math library, MKL's sqrt and log still differ here
+    # and with the other settings but without the vector-math library, MKL's sqrt and log still differ here
     bare_vml = _portable_env(vml=False)
     assert _run(BITS, env=bare_vml).split()[0] != _run(BITS, env=bare_vml, cpu="Haswell-v4").split()[0]
+    # and without glibc's tunables, this CPU (with FMA) and the SandyBridge (without) compute other exp and sin
+    free_libm = {k: v for k, v in env.items() if k != "GLIBC_TUNABLES"}
+    assert _run(BITS, env=free_libm).split()[0] != _run(BITS, env=free_libm, cpu="SandyBridge").split()[0]
 
 
 # (name in MKL, the function as numpy, scipy or mpmath (where scipy's tail is off) computes it, inputs, most ulp:
@@ -128,7 +134,8 @@ FUNCTIONS = [("Sqrt", np.sqrt, (0, 1e6), 0), ("Exp", np.exp, (-50, 50), 1), ("Ln
              ("Log10", np.log10, (1e-6, 1e6), 1), ("Log2", np.log2, (1e-6, 1e6), 1), ("Tanh", np.tanh, (-20, 20), 2),
              ("Sin", np.sin, (-30, 30), 1), ("Cos", np.cos, (-30, 30), 1), ("Tan", np.tan, (-1.5, 1.5), 2),
              ("Acos", np.arccos, (-1, 1), 1), ("Asin", np.arcsin, (-1, 1), 1), ("Atan", np.arctan, (-1e3, 1e3), 1),
-             ("Erf", scipy.special.erf, (-6, 6), 2), ("Erfc", np.vectorize(lambda v: float(mpmath.erfc(v))), (-6, 9), 5),
+             ("Erf", scipy.special.erf, (-6, 6), 2),
+             ("Erfc", np.vectorize(lambda v: float(mpmath.erfc(v))), (-6, 9), 5),
              ("ErfInv", scipy.special.erfinv, (-1, 1), 4), ("Trunc", np.trunc, (-1e3, 1e3), 0)]
 
 
@@ -157,7 +164,11 @@ lib = ctypes.CDLL(sys.argv[1])
 ops = dict(Sqrt=torch.sqrt, Exp=torch.exp, Ln=torch.log, Log10=torch.log10, Log2=torch.log2, Tanh=torch.tanh,
            Sin=torch.sin, Cos=torch.cos, Tan=torch.tan, Acos=torch.acos, Asin=torch.asin, Atan=torch.atan,
            Erf=torch.erf, Erfc=torch.erfc, ErfInv=torch.erfinv, Trunc=torch.trunc)
-bad = []
+# the process's global lookup (as libtorch's calls see it) finds the library's own functions
+glob = ctypes.CDLL(None)
+address = lambda h, n: ctypes.cast(getattr(h, n), ctypes.c_void_p).value if hasattr(h, n) else None
+names = [p + n for p in ("vms", "vmd") for n in ops] + ["vsLn", "vdLn"]
+bad = [n for n in names if address(glob, n) != address(lib, n)]
 for dtype, prefix in ((torch.float32, "vms"), (torch.float64, "vmd")):
     x = torch.rand(5000, dtype=dtype, generator=torch.Generator().manual_seed(0)) * 1.8 - 0.9
     for name, op in ops.items():
@@ -172,8 +183,8 @@ print(" ".join(bad) or "all")
 
 
 def test_torch_calls_reach_the_vector_math_library(vml):
-    # in the portable kernel PyTorch's sixteen vector-math calls return the library's bits exactly; without the
-    # preload they return MKL's, which differ from the C library's on this CPU for some of them
+    # in the portable kernel the loader binds MKL's names to the library, and PyTorch's sixteen vector-math calls
+    # return its bits exactly; without the preload the names are not the library's
     lib = str(portable.vml_library())
     assert _run(TORCH_CALLS.replace("sys.argv[1]", repr(lib)), env=_portable_env()) == "all"
     assert _run(TORCH_CALLS.replace("sys.argv[1]", repr(lib)), env=_portable_env(vml=False)) != "all"

@@ -9,11 +9,10 @@ that names them; the pipeline starts every kernel that computes or replays a pub
 Jupyter kernel ``dltheory``), and ``qemu-x86_64 -cpu MODEL`` kernels run the same settings on emulated CPUs.
 
 One library has no such setting. PyTorch hands sqrt, exp, log, tanh and twelve more functions of whole arrays to
-MKL's vector math library, which ignores ``MKL_CBWR`` on CPUs it does not classify (AMD's, for one) and on some
-paths uses approximate reciprocal instructions whose last bits differ between processors. An emulated CPU showed it:
-a page that trains with Adam (a square root per step) printed other digits there. So the kernel also preloads
-``portable_vml.c``, compiled here once (:func:`vml_library`): the loader binds PyTorch's calls to its loops over
-the C library's functions, which is what a PyTorch built without MKL computes.
+MKL's vector math library, which ignored ``MKL_CBWR`` on the AMD EPYC that published the book: emulated Intel and
+AMD CPUs computed other bits, and a page that trains with Adam (a square root per step) printed other digits there.
+So the kernel also preloads ``portable_vml.c``, compiled here once (:func:`vml_library`): the loader binds
+PyTorch's calls to its loops over the C library's functions, pinned by ``GLIBC_TUNABLES`` like the rest.
 """
 
 from __future__ import annotations
@@ -21,9 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 __all__ = ["ENV", "KERNEL", "VML_SOURCE", "active", "kernel_env", "kernel_name", "kernel_spec", "install_kernel",
@@ -38,8 +40,13 @@ ENV: dict[str, str] = {
     "MKL_CBWR": "COMPATIBLE",  # MKL: conditional numerical reproducibility, one code path on Intel and AMD
     "OPENBLAS_CORETYPE": "Prescott",  # OpenBLAS (numpy's and scipy's copies): SSE3 kernels on every CPU
     "NPY_DISABLE_CPU_FEATURES": " ".join(NUMPY_DISPATCH),  # numpy: no SIMD loop above the baseline
+    # glibc's libm (exp, sin, atan, erf, ... in double) has FMA, FMA4 and AVX variants chosen per CPU, and they
+    # differ in the last bit: the baseline SSE2 ones everywhere (an emulated SandyBridge, without FMA, showed it)
+    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX",
 }
-"""The four settings that make torch, MKL, OpenBLAS and numpy compute the same bits on every x86-64 CPU."""
+"""The five settings that make torch, MKL, OpenBLAS, numpy and the C library compute the same bits on every
+x86-64 CPU (with the same glibc: its functions are not correctly rounded, and their last bits change between
+versions)."""
 
 THREADS: dict[str, str] = {
     "OMP_NUM_THREADS": "1",  # float sums change with the thread count: published pages use one thread
@@ -54,25 +61,39 @@ KERNEL = "dltheory"
 VML_SOURCE = Path(__file__).with_name("portable_vml.c")
 
 
-def vml_library(*, build: bool = True) -> Path | None:
-    """The compiled ``portable_vml.c`` in this environment (``<sys.prefix>/lib``, named by the source's hash).
+# each element one call of the C library's function: nothing reassociated, fused into FMA or vectorised past the
+# x86-64 baseline, whatever the compiler's defaults
+VML_FLAGS = ("-O2", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract=off", "-march=x86-64", "-mtune=generic")
 
-    Compiles it with the C compiler (``$CC``, else ``cc``) when missing and ``build``; None when there is no
-    compiler (then the kernels run without it, and :func:`active` is False).
+
+def vml_library(*, build: bool = True) -> Path | None:
+    """The compiled ``portable_vml.c`` in this environment (``<sys.prefix>/lib``, named by the hash of the source
+    and the flags).
+
+    Compiles it with the C compiler (``$CC``, else ``cc``) when missing and ``build``; None, with a warning, when
+    there is no compiler or it fails (then the kernels run without it, and :func:`active` is False).
     """
-    code = VML_SOURCE.read_bytes()
-    path = Path(sys.prefix) / "lib" / f"dltheory-vml-{hashlib.sha256(code).hexdigest()[:12]}.so"
+    key = hashlib.sha256(VML_SOURCE.read_bytes() + " ".join(VML_FLAGS).encode()).hexdigest()[:12]
+    path = Path(sys.prefix) / "lib" / f"dltheory-vml-{key}.so"
     if path.exists() or not build:
         return path if path.exists() else None
-    cc = shutil.which(os.environ.get("CC", "cc"))
-    if cc is None:
+    cc = shlex.split(os.environ.get("CC", "cc"))
+    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # one per process and thread
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([*cc, *VML_FLAGS, "-o", str(tmp), str(VML_SOURCE), "-lm"], check=True, capture_output=True,
+                       text=True)
+        os.replace(tmp, path)
+    except (OSError, subprocess.CalledProcessError) as e:
+        detail = (getattr(e, "stderr", "") or str(e)).strip().splitlines()
+        warnings.warn(f"cannot build {VML_SOURCE.name} with {' '.join(cc)} ({detail[-1] if detail else e}): "
+                      "pages will run without it and their digits may differ between CPUs", RuntimeWarning,
+                      stacklevel=2)
+        tmp.unlink(missing_ok=True)
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    # -O2 without fast-math: each element is one call of the C library's function, nothing reassociated
-    subprocess.run([cc, "-O2", "-fPIC", "-shared", "-fno-fast-math", "-o", str(tmp), str(VML_SOURCE), "-lm"],
-                   check=True, capture_output=True)
-    os.replace(tmp, path)
+    for old in path.parent.glob("dltheory-vml-*.so"):  # builds of earlier sources (a running kernel keeps its copy)
+        if old != path:
+            old.unlink(missing_ok=True)
     return path
 
 
@@ -84,9 +105,10 @@ def kernel_env(*, build: bool = True) -> dict[str, str]:
 
 
 def _vml_loaded() -> bool:
-    """Whether this process has a ``dltheory-vml`` library mapped (Linux's /proc/self/maps)."""
+    """Whether this process has the current :func:`vml_library` mapped (Linux's /proc/self/maps)."""
+    lib = vml_library(build=False)
     try:
-        return "/dltheory-vml-" in Path("/proc/self/maps").read_text()
+        return lib is not None and str(lib.resolve()) in Path("/proc/self/maps").read_text()
     except OSError:
         return False
 

@@ -1,15 +1,15 @@
 /* The vector math functions PyTorch calls from MKL, computed by the C library one element at a time.
  *
  * PyTorch's CPU kernels for sqrt, exp, log, tanh and twelve more functions hand whole arrays to MKL's vector
- * math library (vms* for float, vmd* for double; ATen/cpu/vml.h). MKL does not pin these to one code path on
- * every CPU (MKL_CBWR leaves them alone on CPUs it does not classify), and some of its paths use approximate
- * reciprocal instructions whose last bits differ between processors. dltheory.portable preloads this library
- * (LD_PRELOAD) into the kernels that compute and replay pages: the loader then binds PyTorch's calls to these
- * loops, which compute what a PyTorch built without MKL computes (the C library's functions), the same bits on
- * every x86-64 CPU. Built with -O2 and no fast-math, so nothing is reassociated or vectorised differently.
- * The signature is MKL's LP64 one: (n, input, output, accuracy mode), the mode ignored. The C library has no
- * inverse error function, so erfinv starts from Giles's single-precision approximation and takes Newton steps
- * on the C library's erf and erfc (a few ulp).
+ * math library (vms* for float, vmd* for double; ATen/cpu/vml.h), and torch.logit its log (vsLn, vdLn). On the
+ * AMD EPYC that published the book, MKL ignored MKL_CBWR for these, and their bits differed from the same code on
+ * emulated Intel and AMD CPUs. dltheory.portable preloads this library (LD_PRELOAD) into the kernels that compute
+ * and replay pages: the loader then binds PyTorch's calls to these loops over the C library's functions, which
+ * the portable kernel pins to one code path per function (GLIBC_TUNABLES, see portable.py). Built with -O2, no
+ * fast-math and no contraction into FMA, so nothing is reassociated or fused. The signatures are MKL's LP64 ones:
+ * (n, input, output[, accuracy mode]), the mode ignored. The C library has no inverse error function, so erfinv
+ * starts from Giles's single-precision approximation and takes Newton steps on its erf and erfc (within 4 ulp of
+ * scipy; ATen's own erfinv, used without MKL, is another approximation).
  */
 #include <math.h>
 #include <stdint.h>
@@ -69,7 +69,7 @@ static double erfinv_d(double y) {
         double slope = 1.1283791670955126 * exp(-x * x);  /* erf'(x) = 2/sqrt(pi) exp(-x^2) */
         double step = (a < 0.5 ? erf(x) - a : (1.0 - a) - erfc(x)) / slope;
         x -= step;
-        if (fabs(step) <= 1e-16 * x) break;
+        if (fabs(step) <= 2.3e-16 * x) break;  /* within an ulp: Newton would only swap neighbours */
     }
     return copysign(x, y);
 }
@@ -77,3 +77,7 @@ static double erfinv_d(double y) {
 static float erfinv_f(float y) { return (float)erfinv_d((double)y); }
 
 PAIR(ErfInv, erfinv_f, erfinv_d)
+
+/* the mode-less forms, which torch.logit calls for its log */
+void vsLn(int n, const float *a, float *r) { vmsLn(n, a, r, 0); }
+void vdLn(int n, const double *a, double *r) { vmdLn(n, a, r, 0); }

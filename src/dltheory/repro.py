@@ -210,8 +210,9 @@ def setup(seed: int, *, device: str = "cpu", cpu_only: str | None = None) -> Ses
     threadpool_limits(1)
     ok = portable.active()
     if not ok:
-        warnings.warn("numerics are not portable: this kernel was not started with dltheory.portable.ENV, so the "
-                      "last digits may differ from the published page (use the Jupyter kernel 'dltheory')",
+        warnings.warn("numerics are not portable: this kernel was not started with the environment of "
+                      "dltheory.portable.kernel_env() (its settings and vector-math library), so the last digits may "
+                      "differ from the published page (use the Jupyter kernel 'dltheory')",
                       RuntimeWarning, stacklevel=2)
     return Session(np.random.default_rng(seed), torch.Generator(device=dev).manual_seed(seed), dev, ok, seed)
 
