@@ -333,6 +333,28 @@ read_sepal = stats.mean_interval(reading_tables[:, 0, :].mean(1))
 accuracies = [t.accuracy for t in trained]
 # a run at another seed draws new networks and samples: two independent means differ by sqrt(2) standard errors
 between = "2 sd of the difference of two independent means (2 sqrt(2) standard errors)"
+measured = {
+    "gauss_max_error": repro.measure(big_error, tol=0.03, basis="plug-in spread rho/sqrt(n) at n = 5000"),
+    "gauss_n": gauss_n, "small_n": small_n, "small_reps": small_reps,
+    "gmm_vs_plug_in": repro.measure(gmm_vs_plug_in, tol=0.02, basis="Monte Carlo error of (1)"),
+    "small_bias": repro.measure(worst["gmm"], tol=2 * np.sqrt(2) * bias_se, basis=between),
+    "small_bias_se": repro.measure(bias_se, tol=bias_se, basis="its own size"),
+    "warped_mixture_max_error": repro.measure(warped_error["mixture"], tol=0.1, basis="one sample per rho"),
+    "warped_knn_max_error": repro.measure(warped_error["knn"], tol=0.05, basis="one sample per rho"),
+    "warped_single_gaussian_max_error": repro.measure(warped_error["single_gaussian"], tol=0.1,
+                                                      basis="one sample per rho"),
+    "petal_top2_seeds": sum(top2_petal(data_tables)), "reading_petal_top2_seeds": sum(top2_petal(reading_tables)),
+    "n_seeds": n_seeds, "knn_petal_top2_seeds": sum(top2_petal(np.stack([t.knn for t in trained]))),
+    "petal_mi": repro.measure(petal.value, tol=2 * np.sqrt(2) * petal.sem, basis=between),
+    "sepal_mi": repro.measure(sepal.value, tol=2 * np.sqrt(2) * sepal.sem, basis=between),
+    "reading_sepal_length_mi": repro.measure(read_sepal.value, tol=2 * np.sqrt(2) * read_sepal.sem,
+                                             basis=between),
+    "ignored_input_max_mi": repro.measure(float(data_tables[:, 4, :].max()), tol=0.03,
+                                          basis="estimator bias at I = 0"),
+    "min_accuracy": repro.measure(min(accuracies), tol=0.02, basis="3 flowers of 150"),
+}
+
+# %%
 repro.record_claim(
     "M1",
     title="Mutual information between a trained network's inputs and outputs from Gaussian mixtures",
@@ -343,26 +365,7 @@ repro.record_claim(
               "data and (added) in the network's own reading; (added) within 0.05 nats on monotone-warped "
               "Gaussian pairs; the ignored noise input ranks last",
     checks=checks,
-    measured={
-        "gauss_max_error": repro.measure(big_error, tol=0.03, basis="plug-in spread rho/sqrt(n) at n = 5000"),
-        "gauss_n": gauss_n, "small_n": small_n, "small_reps": small_reps,
-        "gmm_vs_plug_in": repro.measure(gmm_vs_plug_in, tol=0.02, basis="Monte Carlo error of (1)"),
-        "small_bias": repro.measure(worst["gmm"], tol=2 * np.sqrt(2) * bias_se, basis=between),
-        "small_bias_se": repro.measure(bias_se, tol=bias_se, basis="its own size"),
-        "warped_mixture_max_error": repro.measure(warped_error["mixture"], tol=0.1, basis="one sample per rho"),
-        "warped_knn_max_error": repro.measure(warped_error["knn"], tol=0.05, basis="one sample per rho"),
-        "warped_single_gaussian_max_error": repro.measure(warped_error["single_gaussian"], tol=0.1,
-                                                          basis="one sample per rho"),
-        "petal_top2_seeds": sum(top2_petal(data_tables)), "reading_petal_top2_seeds": sum(top2_petal(reading_tables)),
-        "n_seeds": n_seeds, "knn_petal_top2_seeds": sum(top2_petal(np.stack([t.knn for t in trained]))),
-        "petal_mi": repro.measure(petal.value, tol=2 * np.sqrt(2) * petal.sem, basis=between),
-        "sepal_mi": repro.measure(sepal.value, tol=2 * np.sqrt(2) * sepal.sem, basis=between),
-        "reading_sepal_length_mi": repro.measure(read_sepal.value, tol=2 * np.sqrt(2) * read_sepal.sem,
-                                                 basis=between),
-        "ignored_input_max_mi": repro.measure(float(data_tables[:, 4, :].max()), tol=0.03,
-                                              basis="estimator bias at I = 0"),
-        "min_accuracy": repro.measure(min(accuracies), tol=0.02, basis="3 flowers of 150"),
-    },
+    measured=measured,
     controls=controls,
 )
 

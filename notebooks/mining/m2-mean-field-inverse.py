@@ -277,6 +277,25 @@ controls = {
 
 # %%
 repro.glue("prior_corr_min", float(prior_corr.min()))
+measured = {
+    "classified": int((results.predicted == results.digit).sum()), "n_inferred": len(results),
+    "n_seeds": n_seeds,
+    "cross_classified_min": int(checks["classified_by_other_networks"].value),
+    "min_corr": repro.measure(results.correlation.min(), tol=0.05, basis="spread of the minimum over seeds"),
+    "min_centred": repro.measure(results.centred.min(), tol=0.05, basis="spread of the minimum over seeds"),
+    "mean_min_centred": repro.measure(corr.value, tol=max(2 * corr.sem, 0.05),
+                                      basis="2 standard errors over networks, at least the spread over seeds"),
+    "min_centred_gap": repro.measure(results.centred_gap.min(), tol=0.15, basis="spread of the minimum over "
+                                                                               "seeds"),
+    "nearest_own_class": int((results.centred_gap > 0).sum()),
+    "nine_rank": repro.measure(nine_rank, tol=3.0, basis="ranks move by several places between seeds"),
+    "ambiguity_range": repro.measure(ambiguity_range, tol=0.01, basis="spread of the class means over seeds"),
+    "ambiguity_sd": repro.measure(ambiguity_sd, tol=0.005, basis="spread over networks"),
+    "min_test_accuracy": repro.measure(min(accuracies), tol=0.02, basis="about 9 test images of 450"),
+    "converged": int(results.converged.sum()),
+}
+
+# %%
 repro.record_claim(
     "M2",
     title="Mean-field inverse inference: the input a trained network finds most plausible for each digit",
@@ -287,23 +306,7 @@ repro.record_claim(
               "of 10 times, and with the prior mean removed each inferred image correlates >= 0.6 with its own "
               "class mean and more than with any other; the ambiguity ranking and the place of '9' reported",
     checks=checks,
-    measured={
-        "classified": int((results.predicted == results.digit).sum()), "n_inferred": len(results),
-        "n_seeds": n_seeds,
-        "cross_classified_min": int(checks["classified_by_other_networks"].value),
-        "min_corr": repro.measure(results.correlation.min(), tol=0.05, basis="spread of the minimum over seeds"),
-        "min_centred": repro.measure(results.centred.min(), tol=0.05, basis="spread of the minimum over seeds"),
-        "mean_min_centred": repro.measure(corr.value, tol=max(2 * corr.sem, 0.05),
-                                          basis="2 standard errors over networks, at least the spread over seeds"),
-        "min_centred_gap": repro.measure(results.centred_gap.min(), tol=0.15, basis="spread of the minimum over "
-                                                                                   "seeds"),
-        "nearest_own_class": int((results.centred_gap > 0).sum()),
-        "nine_rank": repro.measure(nine_rank, tol=3.0, basis="ranks move by several places between seeds"),
-        "ambiguity_range": repro.measure(ambiguity_range, tol=0.01, basis="spread of the class means over seeds"),
-        "ambiguity_sd": repro.measure(ambiguity_sd, tol=0.005, basis="spread over networks"),
-        "min_test_accuracy": repro.measure(min(accuracies), tol=0.02, basis="about 9 test images of 450"),
-        "converged": int(results.converged.sum()),
-    },
+    measured=measured,
     controls=controls,
 )
 assert all(c.passed for c in checks.values()), checks  # what the verdict rests on
