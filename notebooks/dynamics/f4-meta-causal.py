@@ -395,6 +395,30 @@ def spread(accuracy: float, total: int) -> repro.Measured:
                          basis=f"2 sd of a difference of binomial accuracies, n = {total}")
 
 
+measured = {
+    "meta_cgnn_right": repro.measure(tallies["Meta-CGNN"].right, tol=n_test * spread(acc, n_test).tol,
+                                     basis="as meta_cgnn_accuracy, in counts"),
+    "n_test": n_test, "n_ood": n_ood,
+    "cause_first_share": spread(float(np.mean(truth == 1)), n_test),
+    "meta_cgnn_accuracy_on_cgnn_sets": spread(same, cgnn_sets),
+    "meta_cgnn_accuracy": spread(acc, n_test), "best_peer_accuracy": spread(best_peer, cgnn_sets),
+    "binomial_p_value": repro.measure(stats.binomial_p_value(tallies["Meta-CGNN"].right, n_test), tol=0.01,
+                                      basis="only its side of the 0.01 level matters"),
+    **{f"{key(k)}_accuracy": spread(t.accuracy, t.total) for k, t in tallies.items() if k != "Meta-CGNN"},
+    "meta_cgnn_low": spread(tallies["Meta-CGNN"].low, n_test),
+    "meta_cgnn_high": spread(tallies["Meta-CGNN"].high, n_test),
+    "held_out_families_meta_cgnn_accuracy": spread(ood_acc, n_ood),
+    "held_out_families_best_peer_accuracy": spread(ood_best, n_ood),
+    **{f"tuebingen_{key(k)}_accuracy": spread(t.accuracy, t.total) for k, t in tub_tallies.items()},
+    "tuebingen_meta_cgnn_low": spread(tub_tallies["Meta-CGNN"].low, tub_tallies["Meta-CGNN"].total),
+    "tuebingen_meta_cgnn_high": spread(tub_tallies["Meta-CGNN"].high, tub_tallies["Meta-CGNN"].total),
+    "tuebingen_best_peer_accuracy": spread(tub_best, tub_tallies["Meta-CGNN"].total),
+    "tuebingen_cgnn_pairs": tub_tallies["CGNN"].total,
+    "cgnn_sets": cgnn_sets, "meta_cgnn_seconds_per_set": meta_seconds, "cgnn_seconds_per_set": cgnn_seconds,
+    "speedup": speedup, "train_seconds": train_seconds,
+}
+
+# %%
 repro.record_claim(
     "F4",
     title="Meta-CGNN decides the causal direction of small data sets as well as the best peer, without retraining",
@@ -404,28 +428,7 @@ repro.record_claim(
               "least 10x below a retrained CGNN's; (added) the same parity on families left out of training; "
               "Tübingen pairs at n = 50 reported, not graded",
     checks=checks,
-    measured={
-        "meta_cgnn_right": repro.measure(tallies["Meta-CGNN"].right, tol=n_test * spread(acc, n_test).tol,
-                                         basis="as meta_cgnn_accuracy, in counts"),
-        "n_test": n_test, "n_ood": n_ood,
-        "cause_first_share": spread(float(np.mean(truth == 1)), n_test),
-        "meta_cgnn_accuracy_on_cgnn_sets": spread(same, cgnn_sets),
-        "meta_cgnn_accuracy": spread(acc, n_test), "best_peer_accuracy": spread(best_peer, cgnn_sets),
-        "binomial_p_value": repro.measure(stats.binomial_p_value(tallies["Meta-CGNN"].right, n_test), tol=0.01,
-                                          basis="only its side of the 0.01 level matters"),
-        **{f"{key(k)}_accuracy": spread(t.accuracy, t.total) for k, t in tallies.items() if k != "Meta-CGNN"},
-        "meta_cgnn_low": spread(tallies["Meta-CGNN"].low, n_test),
-        "meta_cgnn_high": spread(tallies["Meta-CGNN"].high, n_test),
-        "held_out_families_meta_cgnn_accuracy": spread(ood_acc, n_ood),
-        "held_out_families_best_peer_accuracy": spread(ood_best, n_ood),
-        **{f"tuebingen_{key(k)}_accuracy": spread(t.accuracy, t.total) for k, t in tub_tallies.items()},
-        "tuebingen_meta_cgnn_low": spread(tub_tallies["Meta-CGNN"].low, tub_tallies["Meta-CGNN"].total),
-        "tuebingen_meta_cgnn_high": spread(tub_tallies["Meta-CGNN"].high, tub_tallies["Meta-CGNN"].total),
-        "tuebingen_best_peer_accuracy": spread(tub_best, tub_tallies["Meta-CGNN"].total),
-        "tuebingen_cgnn_pairs": tub_tallies["CGNN"].total,
-        "cgnn_sets": cgnn_sets, "meta_cgnn_seconds_per_set": meta_seconds, "cgnn_seconds_per_set": cgnn_seconds,
-        "speedup": speedup, "train_seconds": train_seconds,
-    },
+    measured=measured,
     controls=controls,
 )
 
