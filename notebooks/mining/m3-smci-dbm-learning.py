@@ -326,7 +326,7 @@ def wins(a, b):
     w = int((a > b).sum())
     return repro.measure(w, tol=stats.count_tolerance(w, len(a)), basis="binomial spread")
 
-
+# %%
 learning = {}
 for n_chains in chain_counts:
     conv = final["conventional", n_chains]
