@@ -433,3 +433,16 @@ def test_verify_compares_figures_only_at_the_published_seed():
                          verify.Outcome("X1", 1, other, published, []),
                          verify.Outcome("X1", 2, fallen, published, problems)]).splitlines()[2:]
     assert " MISMATCH " in rows[0] and " same " in rows[1] and " differs " in rows[2]
+
+
+def test_a_source_edited_during_its_run_is_not_credited_to_it(project):
+    # the record's hashes name what was executed: an edit that lands while the page runs leaves the page stale
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    src.write_text(src.read_text() + '\n# %%\nfrom pathlib import Path\n'
+                   'with open(Path.cwd().parents[1] / "notebooks/scratch/z1-throwaway.py", "a") as f:\n'
+                   '    f.write("\\n# edited while it ran\\n")\n')
+    before = records.sha256(src)
+    assert cli("run", "Z1", cwd=project).returncode == 0
+    record = json.loads(published(project)[1].read_text())
+    assert record["source_sha256"] == before != records.sha256(src)
+    assert cli("stale", cwd=project).returncode == 1

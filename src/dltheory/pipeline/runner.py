@@ -96,9 +96,17 @@ def _failure(nb_path: Path) -> tuple[int, str, str] | None:
     return None
 
 
+def _provenance(root: Path, source: Path) -> dict:
+    """What the run is about to execute, taken before it starts (an edit during a run must not be credited to it):
+    the commit, the files changed since it, and the hashes of the source and of the modules it imports."""
+    commit, uncommitted = git_state(root, [source, *dependencies(root, source)])
+    return {"commit": commit, "uncommitted": uncommitted, "source_sha256": sha256(source),
+            "package_sha256": package_sha256(root, source)}
+
+
 def _complete(record: dict, *, params: dict, dest_nb: Path, source: Path, root: Path, wall: float,
-              kernel: str) -> dict:
-    """The record as the notebook wrote it plus what only the runner knows."""
+              kernel: str, provenance: dict) -> dict:
+    """The record as the notebook wrote it plus what only the runner knows (``provenance`` from before the run)."""
     rel = dest_nb.relative_to(root) if dest_nb.is_relative_to(root) else dest_nb
     from importlib.metadata import PackageNotFoundError, version
 
@@ -106,17 +114,16 @@ def _complete(record: dict, *, params: dict, dest_nb: Path, source: Path, root: 
         torch_version = version("torch")
     except PackageNotFoundError:
         torch_version = "absent"
-    commit, uncommitted = git_state(root, [source, *dependencies(root, source)])
     return {
         **record,
-        "commit": commit,
-        "uncommitted": uncommitted,
+        "commit": provenance["commit"],
+        "uncommitted": provenance["uncommitted"],
         "seed": params.get("seed"),
         "parameters": params,
         "notebook": str(rel),
         "source": str(source.relative_to(root)),
-        "source_sha256": sha256(source),
-        "package_sha256": package_sha256(root, source),
+        "source_sha256": provenance["source_sha256"],
+        "package_sha256": provenance["package_sha256"],
         "executed": time.strftime("%Y-%m-%d", time.gmtime()),
         "wall_seconds": round(wall, 1),
         "kernel": kernel,
@@ -175,6 +182,7 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
     with tempfile.TemporaryDirectory(dir=dest_nb.parent, prefix=".run-") as tmp:
         tmp = Path(tmp)
         src_nb, run_nb, par = tmp / "source.ipynb", tmp / dest_nb.name, tmp / "parameters.yml"
+        provenance = _provenance(root, source)
         nbformat.write(read_notebook(source), src_nb)
         par.write_text(yaml.safe_dump(params))  # papermill reads YAML: JSON's 1e-08 would come back a string
         cmd = [sys.executable, "-m", "papermill", str(src_nb), str(run_nb), "-f", str(par), "-k", kernel,
@@ -199,7 +207,7 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
                 kept = f"; executed notebook kept at {dest_nb.with_suffix('.failed.ipynb')}"
                 if tmp_rec.exists():
                     record = _complete(json.loads(tmp_rec.read_text()), params=params, dest_nb=dest_nb,
-                                       source=source, root=root, wall=wall, kernel=kernel)
+                                       source=source, root=root, wall=wall, kernel=kernel, provenance=provenance)
                     record["failed"] = f"cell {number}: {error}"
                     dest_rec.write_text(json.dumps(record, indent=2) + "\n")
                     kept += f", its claim record at {dest_rec}"
@@ -211,7 +219,7 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
         if record["id"] != cid:
             raise CellFailed(f"{rel_source} recorded claim {record['id']!r}, expected {cid!r}")
         record = _complete(record, params=params, dest_nb=dest_nb, source=source, root=root, wall=wall,
-                           kernel=kernel)
+                           kernel=kernel, provenance=provenance)
         record["scale"] = scale or "published"
         nb = nbformat.read(run_nb, as_version=4)
         _clean(nb)
