@@ -3,8 +3,9 @@
 # make serve: preview the built site at http://localhost:8000.
 # make test: install, build the HTML, then unit, pipeline and browser tests, the stale check, and nbval over every
 #            executed notebook in the portable kernel.
-# make crosscheck [CPUS="Haswell-v4 EPYC-Rome"] [PAGES="F2 Y3"] [SCALE=smoke]: nbval replay on emulated CPUs
-#            (qemu-user) of the published pages, or, with SCALE, of each page executed natively at that scale.
+# make crosscheck [CPUS="Haswell-v4 EPYC-Rome"] [PAGES="F2 Y3"] [SCALE=smoke] [ALTERNATE=1]: nbval replay on
+#            emulated CPUs (qemu-user) of the published pages, or, with SCALE, of each page executed natively at that
+#            scale; every page on every CPU, or with ALTERNATE each page on one of them, in turn (half the time).
 # make verify [PAGES=...] [SEEDS="1 2"]: re-execute claims into _build/verify and compare their records.
 # make robustness: every claim at 3 seeds other than its published one -> book/_robustness, book/robustness.md.
 # make bench: our kernels against their peers -> book/_bench/bench.json, book/performance.md (about 3 minutes).
@@ -19,6 +20,7 @@ CPUS   ?= Haswell-v4 EPYC-Rome
 PAGES  ?=
 SEEDS  ?=
 SCALE  ?=
+ALTERNATE ?=
 export PATH := $(BIN):$(PATH)
 
 .PHONY: book test install execute status html serve unit smoke nbval stale crosscheck verify robustness bench clean
@@ -88,7 +90,7 @@ nbval: install
 	ls book/*/*.ipynb | xargs -P $(CORES) -n 1 $(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL)
 
 crosscheck: install
-	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c)) --jobs $(CORES) $(if $(SCALE),--scale $(SCALE))
+	$(BIN)/python -m dltheory crosscheck $(PAGES) $(foreach c,$(CPUS),--cpu $(c)) --jobs $(CORES) $(if $(SCALE),--scale $(SCALE)) $(if $(ALTERNATE),--alternate)
 
 verify: install
 	$(BIN)/python -m dltheory verify $(PAGES) $(foreach s,$(SEEDS),--seed $(s))

@@ -448,3 +448,16 @@ def test_a_source_edited_during_its_run_is_not_credited_to_it(project):
     record = json.loads(published(project)[1].read_text())
     assert record["source_sha256"] == before != records.sha256(src)
     assert cli("stale", cwd=project).returncode == 1
+
+
+def test_crosscheck_pairs_every_page_with_every_cpu_or_alternates():
+    from pathlib import Path
+
+    from dltheory.cli import replay_pairs
+
+    pages, cpus = [Path(f"p{i}.ipynb") for i in range(5)], ["Haswell-v4", "EPYC-Rome"]
+    full = replay_pairs(pages, cpus)
+    assert len(full) == 10 and set(full) == {(c, p) for c in cpus for p in pages}
+    alt = replay_pairs(pages, cpus, alternate=True)
+    assert [p for _, p in alt] == pages  # every page once, in order
+    assert [c for c, _ in alt] == ["Haswell-v4", "EPYC-Rome", "Haswell-v4", "EPYC-Rome", "Haswell-v4"]
