@@ -235,8 +235,10 @@ for kind, (pooled, per) in equal.items():
 # $\sigma \le 0.1$ (the worst network and level); a measured speed-up of at least 3x over the Monte Carlo test
 # (the `n_samples`-copy reference). Beside them, a stronger check: at every noise level $\sigma \le 0.1$ the
 # estimate orders every pair of networks that the reference can resolve (rates more than two combined standard
-# errors apart) as the reference does, counted as misordered pairs (0 allowed). These are **evidence**. The
-# **sanity** check is the clean limit: at $\sigma = 10^{-6}$ each estimate equals the clean error rate.
+# errors apart) as the reference does, counted as misordered pairs (0 allowed). The rank correlation, the error
+# and the ordering are **evidence**. The **sanity** checks are the clean limit (at $\sigma = 10^{-6}$ each estimate
+# equals the clean error rate) and the 3x bar against the reference: any single-pass estimator clears it, right or
+# wrong (the zero-order and staircase controls clear it too), so it cannot grade the claim.
 #
 # **What is not graded.** The 3x bar against the reference is easy, because the reference is far more accurate
 # than the estimate; the fair comparison is with a Monte Carlo test of *equal* error. That ratio sits at the bar
@@ -265,7 +267,8 @@ def check(est, kind, names, levels, seconds):
     return {"rank_correlation": repro.evidence(spearmanr(e.ravel(), mc.ravel()).statistic, ">=", 0.95),
             "max_error_low_noise": repro.evidence(np.abs(e - mc)[:, at].max(), "<=", 0.01),
             "misordered_pairs_per_level": repro.evidence(wrong, "<=", 0, scale=1),
-            "speedup_vs_reference": repro.evidence(speed, ">=", 3),
+            # any single pass clears it, right or wrong (the zero-order control does): sanity, not evidence
+            "speedup_vs_reference": repro.sanity(speed, ">=", 3),
             "clean_limit": repro.sanity(limit, "<=", 1e-6)}  # float32 rounding of a mean over the test points
 
 
@@ -369,7 +372,10 @@ assert all(not controls[n].passed_check and controls[n].sanity_passed for n in (
 # - **The near miss.** Diagonal moment propagation on the same networks passes the sanity check (it gives the
 #   clean error in the limit) but not the evidence: Spearman {glue:text}`diagonal_moments.rank_correlation:.3f` and
 #   worst low-noise error {glue:text}`diagonal_moments.max_error_low_noise:.3f`. Carrying only the variance of each
-#   unit loses how one noise vector moves all units together, and that is most of what decides a margin. The
+#   unit loses how one noise vector moves all units together, and that is most of what decides a margin. An
+#   independent run on other networks and noise levels found a rank correlation near 0.59 for this estimator; we
+#   did not rerun its setting. Pooled over (network, noise level) pairs, the correlation credits any estimate that
+#   rises with $\sigma$, as this one does, so the worst error at small noise is the sharper of the two tests. The
 #   zero-order predictor (Spearman {glue:text}`zero_order.rank_correlation:.3f`) and the staircase network (worst
 #   error {glue:text}`staircase.max_error_low_noise:.3f`) fail too, as illustrations.
 # - **Speed.** Against the Monte Carlo reference the joint estimate is faster by
@@ -387,7 +393,9 @@ assert all(not controls[n].passed_check and controls[n].sanity_passed for n in (
 #
 # On our scale, then, the single-pass test in its joint form predicts the error rate under small noise within the
 # bar and ranks (network, noise level) pairs well, but it does not order networks of nearly equal robustness, and the
-# product formula of the [catalogue](../catalogue.md) is at the accuracy bar rather than safely within it. Whether it
+# product formula of the [catalogue](../catalogue.md) {glue:md}`product_accuracy_words` the accuracy bar by a few
+# thousandths at most (worst error {glue:text}`product_max_error_low_noise:.4f` against 0.01; the robustness page
+# gives it at other seeds). Whether it
 # is worth its cost depends on the accuracy asked of the Monte Carlo test it replaces, and we could not establish a
 # stable speed-up at equal accuracy. The balance would shift towards the estimate for larger networks, where a noisy
 # pass costs more. The paper's MNIST networks are not available to us, and we cannot say which side of that balance
