@@ -87,6 +87,27 @@ def test_meta_cgnn_zeroed_embedding_is_one_generator_for_every_data_set():
     assert (with_z - loss).abs().max() > 1e-4
 
 
+def test_meta_cgnn_fixed_embedding_is_that_generator_for_every_data_set():
+    # a tensor for embed: every data set meets the generator conditioned on that one z (its own embedding unused)
+    model = causal.MetaCGNN(width=12, embedding=5, generator=torch.Generator().manual_seed(0))
+    x, y, _ = _samples(3, 20, seed=15)
+    z = torch.randn(5, generator=torch.Generator().manual_seed(16))
+    loss = model.loss(x, y, generator=torch.Generator().manual_seed(17), embed=z)
+    noise = torch.randn(3, 20, 1, generator=torch.Generator().manual_seed(17))
+    want = kernels.joint_mmd2(x, y, model(x, z.expand(3, 5), noise), causal.BANDWIDTHS)
+    torch.testing.assert_close(loss, want)
+    # data set 0's own embedding, imposed on all three, gives data set 0 its unchanged loss and the others another
+    own = model.loss(x, y, generator=torch.Generator().manual_seed(17))
+    imposed = model.loss(x, y, generator=torch.Generator().manual_seed(17), embed=model.embed(x, y)[0])
+    torch.testing.assert_close(imposed[0], own[0])
+    assert (imposed[1:] - own[1:]).abs().min() > 1e-6
+    # the mean embedding of pairs is the mean of their embeddings in causal order (both orders given here)
+    pairs = ([data.Pair(x[i].numpy(), y[i].numpy(), 1, "test", "test") for i in range(3)]
+             + [data.Pair(y[0].numpy(), x[0].numpy(), -1, "test", "test")])
+    want = torch.cat([model.embed(x, y), model.embed(x[:1], y[:1])]).mean(0)
+    torch.testing.assert_close(causal.mean_embedding(model, pairs), want)
+
+
 def test_igci_reference_measures():
     # the uniform reference rescales each variable to [0, 1], so the score is invariant to affine maps of either;
     # for y = f(x) with x uniform and f a non-linear increasing bijection of [0, 1], IGCI finds x -> y

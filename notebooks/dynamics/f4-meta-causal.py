@@ -25,8 +25,9 @@
 # kinds of held-out data sets: new draws of the training families (in distribution for Meta-CGNN, though not for
 # the peers, which learn nothing), draws of the held-out families (out of distribution), and 99 real pairs from the
 # Tübingen benchmark {cite}`mooij2016distinguishing`, each subsampled to 50 points. As the near-miss control we
-# run the same trained model with its data-set embedding zeroed: one fixed generator for every data set, i.e.
-# Meta-CGNN without the meta-learning. Alongside run the peers named in the [catalogue](../catalogue.md), each at its
+# run the same trained model with every data set given one typical embedding (the mean over the meta-training
+# sets): one fixed generator for every data set, i.e. Meta-CGNN without the meta-learning. Alongside run the peers
+# named in the [catalogue](../catalogue.md), each at its
 # best setting that we know of: an additive-noise model {cite}`hoyer2009anm`, IGCI {cite}`daniusis2010igci` with both
 # reference measures, RECI {cite}`bloebaum2018reci`, and a CGNN retrained on each data set {cite}`goudet2018cgnn`.
 # IGCI and RECI come from the Causal Discovery Toolbox {cite}`kalainathan2020cdt`.
@@ -152,6 +153,9 @@ ax.plot(np.arange(99, steps), np.convolve(losses, np.ones(100) / 100, "valid"), 
 ax.set(xlabel="meta-training step", ylabel="MMD² (causal order)", yscale="log")
 ax.legend()
 plotting.plt.show()
+w = min(100, len(losses) // 6)  # the fall of a w-batch mean over the last 5w steps, in %
+repro.glue("late_loss_fall_percent", 100 * (1 - np.mean(losses[-w:]) / np.mean(losses[-6 * w:-5 * w])))
+repro.glue("late_loss_steps", 5 * w)
 
 # %% [markdown]
 # *What to see:* the MMD² of generated against observed samples, on training batches, over meta-training. The
@@ -318,12 +322,27 @@ print(f"Meta-CGNN: {meta_seconds:.4f} s per data set; CGNN ({cgnn_steps} steps p
 # One **sanity** check: no parameter of the model moved while it decided the held-out sets (true by
 # construction of `meta_cgnn_scores`).
 #
+# **The rule that chose the sizes.** A check decides only where its margin exceeds its spread over seeds. With
+# `n_test` = {glue:text}`n_test` held-out sets, chance's standard error of an accuracy is
+# {glue:text}`accuracy_se:.3f`, below the 0.05 tolerance of `near_best_peer`, and `above_chance` asks for
+# {glue:text}`critical_right` right, the count with $p < 0.01$ under chance. The held-out families have
+# `n_ood` = {glue:text}`n_ood` sets, an accuracy standard error of {glue:text}`held_out_se:.3f`, so the 0.05
+# tolerance is about one standard error of the difference of two accuracies: that check leans, it does not decide,
+# and its margin moves by about as much between seeds (robustness page). Deciding it at two standard errors would
+# take about {glue:text}`held_out_sets_needed` sets; we did not run that size, and we grade the check as run, reading
+# a failure there as a lean against out-of-family parity, not a refutation. `steps` is where the meta-training loss
+# levels off: its running mean fell by {glue:text}`late_loss_fall_percent:.1f`% over the last
+# {glue:text}`late_loss_steps` steps (figure above). `cgnn_steps` and `cgnn_sets` are set by the CPU budget, and the
+# page says how far below the
+# published schedule they are.
+#
 # The Tübingen pairs are reported beside the peers, as the [catalogue](../catalogue.md) asks, not graded: with 99
 # pairs, one pair moves an accuracy by 0.01 and every interval overlaps.
 #
-# *Near miss: the embedding zeroed.* The same trained model decides the held-out sets with its data-set embedding
-# set to zero, so every data set meets one fixed generator. It is Meta-CGNN minus the meta-learning, passes the
-# sanity check, and must fail the accuracy checks.
+# *Near miss: one typical embedding.* The same trained model decides the held-out sets with every data set given
+# the mean embedding of the meta-training sets, so every data set meets one fixed generator, and a typical one (a
+# zero embedding, an input the FiLM layers never saw in training, is run beside it as a far control). It is
+# Meta-CGNN minus the meta-learning, passes the sanity check, and must fail the accuracy checks.
 #
 # *Far control: the effect shuffled within each data set.* Shuffling destroys the dependence but keeps both
 # marginals, and in our generator, as in IGCI's premise, the marginals alone carry some of the direction. So this is
@@ -354,8 +373,13 @@ checks = {**accuracy_checks(tallies["Meta-CGNN"].right, n_test, best_peer, criti
           "held_out_families_near_best_peer": repro.evidence(ood_acc, ">=", ood_best - 0.05,
                                                              scale=0.5 / np.sqrt(n_ood)), **sane}
 repro.glue("critical_right", critical)
+repro.glue("accuracy_se", 0.5 / np.sqrt(n_test))
+repro.glue("held_out_se", 0.5 / np.sqrt(n_ood))
+repro.glue("held_out_sets_needed", int(np.ceil(2 * (0.5 / (0.05 / 2)) ** 2)))  # sqrt(2) * 0.5 / sqrt(n) <= 0.05 / 2
 
 # %%
+typical = stats.tally(causal.meta_cgnn_scores(model, a_test, b_test, embed=causal.mean_embedding(model, train),
+                                              generator=session.generator), truth)
 zeroed = stats.tally(causal.meta_cgnn_scores(model, a_test, b_test, embed=False, generator=session.generator), truth)
 shuffle_rng = session.rng_for("shuffle")
 shuffled_b = np.stack([shuffle_rng.permutation(p.b) for p in test])
@@ -363,17 +387,24 @@ shuffled = stats.tally(causal.meta_cgnn_scores(model, a_test, shuffled_b, genera
 igci_shuffled = {ref: stats.tally(np.array([causal.igci_score(a, b, reference=ref)
                                             for a, b in zip(a_test, shuffled_b, strict=True)]), truth).accuracy
                  for ref in ("gaussian", "uniform")}
+
+# %%
 controls = {
+    "typical_embedding": repro.control(
+        "the trained Meta-CGNN with every data set given the mean embedding of the meta-training sets",
+        {**accuracy_checks(typical.right, n_test, best_peer, critical), **sane},
+        {"right": typical.right, "accuracy": typical.accuracy}, kind="near miss"),
     "zeroed_embedding": repro.control(
         "the trained Meta-CGNN with its data-set embedding set to zero",
         {**accuracy_checks(zeroed.right, n_test, best_peer, critical), **sane},
-        {"right": zeroed.right, "accuracy": zeroed.accuracy}, kind="near miss"),
+        {"right": zeroed.right, "accuracy": zeroed.accuracy}, kind="far"),
     "shuffled_effect": repro.control(
         "the effect shuffled within each held-out data set (marginals kept)",
         {"above_chance": accuracy_checks(shuffled.right, n_test, best_peer, critical)["above_chance"], **sane},
         {"right": shuffled.right, "accuracy": shuffled.accuracy, "igci_accuracy": igci_shuffled["gaussian"],
          "igci_uniform_accuracy": igci_shuffled["uniform"]}, kind="far")}
-print(f"zeroed embedding: {zeroed.right}/{n_test}; shuffled: {shuffled.right}/{n_test}; IGCI on shuffled: "
+print(f"typical embedding: {typical.right}/{n_test}; zeroed embedding: {zeroed.right}/{n_test}; "
+      f"shuffled: {shuffled.right}/{n_test}; IGCI on shuffled: "
       f"{igci_shuffled['gaussian']:.3f} (Gaussian), {igci_shuffled['uniform']:.3f} (uniform)")
 
 
@@ -438,7 +469,7 @@ repro.record_claim(
 
 # %%
 assert all(checks[k].passed for k in ("above_chance", "near_best_peer", "far_faster", "no_update_at_test")), checks
-assert not controls["zeroed_embedding"].passed_check and controls["zeroed_embedding"].sanity_passed, controls
+assert not controls["typical_embedding"].passed_check and controls["typical_embedding"].sanity_passed, controls
 
 # %% [markdown]
 # ## What we found
@@ -455,10 +486,12 @@ assert not controls["zeroed_embedding"].passed_check and controls["zeroed_embedd
 # retrained on it even on our reduced schedule ({glue:md}`speedup` in all); meta-training costs
 # {glue:md}`train_seconds` once.
 #
-# The check can fail: with its embedding zeroed, the same model was right on only
-# {glue:text}`zeroed_embedding.right` of {glue:text}`n_test` (chance would give about half): one generator that
-# does not adapt to the data set does not find the direction, so the meta-learned embedding is what makes
-# Meta-CGNN work. With the effect shuffled within each set, Meta-CGNN was right on
+# The check can fail: with one typical embedding for every data set, the same model was right on only
+# {glue:text}`typical_embedding.right` of {glue:text}`n_test`, and with the embedding zeroed on
+# {glue:text}`zeroed_embedding.right` (chance would give about half). Where these counts fall below chance rather
+# than at it, one fixed generator prefers the wrong direction on our data sets, so its failure is not that of a
+# broken model: the direction Meta-CGNN finds comes from adapting the generator to each data set through the
+# meta-learned embedding. With the effect shuffled within each set, Meta-CGNN was right on
 # {glue:text}`shuffled_effect.right` of {glue:text}`n_test`, while IGCI, which reads only the marginals that
 # shuffling keeps, scored {glue:text}`shuffled_effect.igci_accuracy:.3f` (Gaussian reference) and
 # {glue:text}`shuffled_effect.igci_uniform_accuracy:.3f` (uniform) on the same shuffled sets: marginal shape carries
@@ -468,7 +501,8 @@ assert not controls["zeroed_embedding"].passed_check and controls["zeroed_embedd
 # Beyond the training families the parity is weaker. On the held-out families Meta-CGNN scored
 # {glue:text}`held_out_families_meta_cgnn_accuracy:.3f` against
 # {glue:text}`held_out_families_best_peer_accuracy:.3f` for the best peer (the check asks for no more than 0.05
-# below it; the status above says whether it held). On the Tübingen pairs at $n = 50$ it scored
+# below it; the status above says whether it held, and the rule above why one seed does not settle it). On the
+# Tübingen pairs at $n = 50$ it scored
 # {glue:text}`tuebingen_meta_cgnn_accuracy:.3f` (interval
 # {glue:text}`tuebingen_meta_cgnn_low:.2f`–{glue:text}`tuebingen_meta_cgnn_high:.2f`) against
 # {glue:text}`tuebingen_best_peer_accuracy:.3f` for the best peer (IGCI with the uniform reference scored

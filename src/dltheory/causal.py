@@ -71,12 +71,15 @@ class MetaCGNN(nn.Module):
         return self.out(h).squeeze(-1)
 
     def loss(self, cause: torch.Tensor, effect: torch.Tensor, *, generator: torch.Generator | None = None,
-             n_draws: int = 1, embed: bool = True) -> torch.Tensor:
+             n_draws: int = 1, embed: bool | torch.Tensor = True) -> torch.Tensor:
         """MMD² (B,) between the observed joint sample and one generated from the cause, averaged over
         ``n_draws`` noise draws, assuming ``cause`` (B, n) causes ``effect`` (B, n). ``embed=False`` zeroes the
-        data-set embedding: one fixed generator for every data set (the control without meta-learning)."""
+        data-set embedding and a tensor (embedding,) replaces it: one fixed generator for every data set (the
+        controls without meta-learning)."""
         z = self.embed(cause, effect)
-        if not embed:
+        if isinstance(embed, torch.Tensor):
+            z = embed.to(z).expand_as(z)
+        elif not embed:
             z = torch.zeros_like(z)
         total = 0
         for _ in range(n_draws):
@@ -91,6 +94,13 @@ def oriented(pairs: list[Pair], device=None) -> tuple[torch.Tensor, torch.Tensor
     effects = np.stack([p.b if p.direction == 1 else p.a for p in pairs])
     return (torch.as_tensor(causes, dtype=torch.float32, device=device),
             torch.as_tensor(effects, dtype=torch.float32, device=device))
+
+
+@torch.no_grad()
+def mean_embedding(model: MetaCGNN, pairs: list[Pair]) -> torch.Tensor:
+    """The mean data-set embedding, shape (embedding,), of ``pairs`` in their causal order: with it for every data
+    set (``embed=`` of :func:`meta_cgnn_scores`), the model is one typical generator that does not adapt."""
+    return model.embed(*oriented(pairs, next(model.parameters()).device)).mean(0)
 
 
 def meta_train(model: MetaCGNN, pairs: list[Pair], *, steps: int = 2000, batch: int = 32, lr: float = 2e-3,
@@ -116,11 +126,12 @@ def meta_train(model: MetaCGNN, pairs: list[Pair], *, steps: int = 2000, batch: 
 
 
 @torch.no_grad()
-def meta_cgnn_scores(model: MetaCGNN, a: np.ndarray, b: np.ndarray, *, n_draws: int = 16, embed: bool = True,
-                     generator: torch.Generator | None = None) -> np.ndarray:
+def meta_cgnn_scores(model: MetaCGNN, a: np.ndarray, b: np.ndarray, *, n_draws: int = 16,
+                     embed: bool | torch.Tensor = True, generator: torch.Generator | None = None) -> np.ndarray:
     """Direction scores of pairs ``a``, ``b`` (B, n): MMD²(b→a) − MMD²(a→b), positive when a→b fits better.
 
-    No parameter is updated: the data set enters only through its embedding (zeroed with ``embed=False``).
+    No parameter is updated: the data set enters only through its embedding (zeroed with ``embed=False``, one
+    fixed embedding (embedding,) for every data set when ``embed`` is a tensor).
     """
     device = next(model.parameters()).device
     a, b = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in (a, b))
