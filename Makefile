@@ -8,6 +8,7 @@
 #            scale; every page on every CPU, or with ALTERNATE each page on one of them, in turn (half the time).
 # make verify [PAGES=...] [SEEDS="1 2"]: re-execute claims into _build/verify and compare their records.
 # make robustness: every claim at 3 seeds other than its published one -> book/_robustness, book/robustness.md.
+# make mutants [N=30] [SEED=0]: a random sample of planted bugs in the science modules, each against its own tests.
 # make bench: our kernels against their peers -> book/_bench/bench.json, book/performance.md (about 3 minutes).
 PYTHON ?= python3
 VENV   := .venv
@@ -23,7 +24,7 @@ SCALE  ?=
 ALTERNATE ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test install execute status html serve unit smoke nbval stale crosscheck verify robustness bench clean
+.PHONY: book test install execute status html serve unit smoke nbval stale crosscheck verify robustness bench mutants clean
 
 ifeq ($(SCALE),)
 book: execute html
@@ -104,3 +105,9 @@ robustness: install
 
 clean:
 	rm -rf _build .snakemake
+
+# planted bugs (one flipped operator or changed constant each) in a scratch copy; prints the share killed
+N    ?= 30
+SEED ?= 0
+mutants: install
+	$(BIN)/python tests/mutation_sample.py --n $(N) --seed $(SEED)

@@ -461,3 +461,18 @@ def test_crosscheck_pairs_every_page_with_every_cpu_or_alternates():
     alt = replay_pairs(pages, cpus, alternate=True)
     assert [p for _, p in alt] == pages  # every page once, in order
     assert [c for c, _ in alt] == ["Haswell-v4", "EPYC-Rome", "Haswell-v4", "EPYC-Rome", "Haswell-v4"]
+
+
+def test_mutation_sample_plants_each_kind_of_bug_in_function_bodies_only():
+    sys.path.insert(0, str(ROOT / "tests"))
+    import mutation_sample as ms
+
+    src = 'X = 1 + 2\n\ndef f(a, b=3):\n    """doc"""\n    return -a * 2.0 if a < b else a - 1\n'
+    kinds = [k for _, k in ms.sites(__import__("ast").parse(src))]
+    assert sorted(kinds) == ["cmp", "const", "const", "neg", "op", "op"]  # nothing from X = 1 + 2 or b=3
+    mutants = {ms.mutate(src, i)[0] for i in range(len(kinds))}
+    assert len(mutants) == len(kinds) and src not in mutants
+    ns = {}
+    exec(ms.mutate(src, kinds.index("cmp"))[0], ns)  # a < b became a <= b
+    assert ns["f"](3) == -6.0
+    assert "tests/test_fisher.py" in {str(t.relative_to(ROOT)) for t in ms.science_modules().values()}
