@@ -152,3 +152,27 @@ def test_at_edge_reads_the_primary_knob():
     assert est.at_edge([2, 4, 6], 2) and est.at_edge([2, 4, 6], 6) and not est.at_edge([2, 4, 6], 4)
     grid = [(w, r) for w in (0.1, 0.2, 0.3) for r in (1e-6, 1e-3)]
     assert est.at_edge(grid, (0.1, 1e-3)) and not est.at_edge(grid, (0.2, 1e-6))
+
+
+def test_benchmark_scores_each_estimator_on_nested_samples_of_its_own_draw():
+    # rebuilt by hand: each data set's draw, its first n points per size, the oracle-tuned Fourier error there,
+    # and a ReLU network trained alone on the same points from the same generator
+    sizes, grid, noise = [24, 48], np.linspace(0, 1, 201), 0.2
+    gens = [[torch.Generator().manual_seed(10 * s + k) for k in range(2)] for s in range(2)]
+    relu = dict(width=8, depth=2, steps=30, log_every=10)
+    fourier = {"Fourier": (est.fourier_path, [3, 5, 7])}
+    bench = est.benchmark(data.jump_target, sizes, noise=noise, grid=grid, rngs=[np.random.default_rng(s) for s in
+                          range(2)], generators=gens, baselines=fourier, **relu)
+    truth = data.jump_target(grid)
+    for s in range(2):
+        x, y = data.regression(data.jump_target, max(sizes), noise, np.random.default_rng(s))
+        for k, n in enumerate(sizes):
+            want = est.oracle_path(est.fourier_path, x[:n], y[:n], [3, 5, 7], grid, truth)[0]
+            assert bench.errors["Fourier"][s, k] == pytest.approx(want, rel=1e-12)
+            fresh = torch.Generator().manual_seed(10 * s + k)
+            net = est.relu_fit(x[None, :n], y[None, :n], [fresh], **relu)
+            mse = np.mean((net.predict(grid)[0] - truth) ** 2)
+            assert bench.errors["ReLU network"][s, k] == pytest.approx(mse, rel=1e-4)
+        if s == 0:
+            np.testing.assert_array_equal(bench.example_data[0], x)
+            np.testing.assert_array_equal(bench.example_data[1], y)

@@ -189,6 +189,9 @@ def test_mean_residual_contraction_of_a_linear_model():
     factor, losses = fi.mean_residual_contraction(net, x, y, lr, steps=4)
     assert factor == pytest.approx(abs(1 - lr * ev[-1].item()), rel=1e-9)
     assert losses.shape == (5,)
+    # the losses are half the mean squared residual over inputs: at the start the residual is the unit eigenvector
+    assert losses[0] == pytest.approx(0.5 / 5, rel=1e-12)
+    assert losses[-1] == pytest.approx(0.5 / 5 * factor ** 8, rel=1e-9)  # it stays along that eigenvector
 
 
 def test_unit_fisher_matches_monte_carlo():
