@@ -256,3 +256,33 @@ def test_layerwise_mean_field_fixed_point():
         torch.testing.assert_close(m1, torch.tanh(d.biases[1] + v[b] @ d.weights[0] + m2 @ d.weights[1].T),
                                    rtol=0, atol=1e-12)
         torch.testing.assert_close(m2, torch.tanh(d.biases[2] + m1 @ d.weights[1]), rtol=0, atol=1e-12)
+
+
+def test_learn_dbms_routes_each_term_to_its_estimator(monkeypatch):
+    # which estimator each method applies to the data term (minibatch rows) and the model term (the chains):
+    # conventional = mean field + plain MC, smci = SMCI + SMCI, mf_smci = mean field + SMCI
+    from dltheory.boltzmann import _smci
+
+    calls = set()
+
+    def spy(name, real):
+        def wrapped(*args, **kw):
+            layers = args[0] if name == "mc" else args[1]
+            calls.add((name, "chains" if layers[0].shape[1] == 7 else "data"))
+            return real(*args, **kw)
+        return wrapped
+
+    monkeypatch.setattr(_smci, "mc_pair_stats", spy("mc", _smci.mc_pair_stats))
+    monkeypatch.setattr(_smci, "smci1_pair_stats", spy("smci", _smci.smci1_pair_stats))
+    g = torch.Generator().manual_seed(31)
+    truth = bz.random_dbm([4, 3, 3], 1.0, generator=g)
+    data = bz.dbm_exact_sample(truth, 20, generator=g)[0][None]
+    start, truth = bz.stack_dbms([bz.uniform_dbm([4, 3, 3], generator=g)]), bz.stack_dbms([truth])
+    want = {"conventional": {("mc", "data"), ("mc", "chains")}, "smci": {("smci", "data"), ("smci", "chains")},
+            "mf_smci": {("mc", "data"), ("smci", "chains")}}
+    for method, expected in want.items():
+        calls.clear()
+        bz.learn_dbms(data, start, truth, method=method, epochs=1, n_chains=7, batch_size=10, burn_in=1,
+                      mf_start=1, generator=torch.Generator().manual_seed(1),
+                      order_generator=torch.Generator().manual_seed(2), aux_generator=torch.Generator().manual_seed(3))
+        assert calls == expected, method
