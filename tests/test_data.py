@@ -99,6 +99,7 @@ def test_tuebingen_pairs_are_subsampled_standardised_and_shuffled():
     np.testing.assert_allclose([p.a.std() for p in pairs], 1, atol=1e-12)
     flips = sum(p.direction == -1 for p in pairs)
     assert 30 <= flips <= 69  # a fair coin: 99 tosses within 4 standard deviations
+    assert {p.direction for p in pairs} == {-1, 1}
 
 
 def test_families_drawn_only_from_the_subset_given():

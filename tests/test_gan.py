@@ -179,3 +179,16 @@ def test_train_gans_side_by_side_equals_each_run_alone(device):
                 torch.testing.assert_close(both.generators[k](z), alone.generators[0](z), rtol=1e-4, atol=1e-5)
                 torch.testing.assert_close(both.critics[k](z), alone.critics[0](z), rtol=1e-4, atol=1e-5)
             np.testing.assert_allclose(both.norms[k], alone.norms[0], rtol=1e-4)
+
+
+def test_gradient_penalty_at_random_mixtures_of_real_and_fake():
+    # for f(x) = |x|^2 / 2 the gradient at a point is the point: the penalty is the mean of (|mid| - 1)^2 over
+    # mid = eps real + (1 - eps) fake, with eps uniform per point from the generator's stream
+    g = torch.Generator().manual_seed(40)
+    real, fake = torch.randn(9, 2, generator=g), 2 * torch.randn(9, 2, generator=g)
+    eps = torch.rand(9, 1, generator=torch.Generator().manual_seed(41))
+    mid = eps * real + (1 - eps) * fake
+    want = ((mid.norm(dim=1) - 1) ** 2).mean()
+    got = gan._gradient_penalty(lambda x: 0.5 * (x**2).sum(1), real, fake, torch.Generator().manual_seed(41))
+    torch.testing.assert_close(got, want)
+

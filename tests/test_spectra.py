@@ -105,3 +105,10 @@ def test_count_outliers_tells_spikes_below_and_above_the_threshold():
     assert counts == [0, 0, 1]
     # the Tracy-Widom scale of a square matrix is 2^(4/3) m^(-2/3)
     assert sp.tracy_widom_scale(m, m) == pytest.approx(2 ** (4 / 3) * m ** (-2 / 3), rel=1e-12)
+    # entries of variance s scale every eigenvalue, the edge and the fluctuations by s: the same counts
+    for t in (0.0, 0.6, 2.0, 3.0):
+        eig = sp.gram_eigenvalues(sp.spiked_matrix(p, m, strength=t, rng=np.random.default_rng(13)))
+        assert sp.count_outliers(4.0 * eig, p, m, scale=4.0) == sp.count_outliers(eig, p, m)
+    # the threshold is the edge plus k Tracy-Widom scales: eigenvalues just inside and just outside it
+    edge, tw = sp.marchenko_pastur_support(p / m, scale=2.5).high, 2.5 * sp.tracy_widom_scale(p, m)
+    assert sp.count_outliers(np.array([edge + 3.99 * tw, edge + 4.01 * tw]), p, m, scale=2.5) == 1

@@ -128,6 +128,13 @@ def test_lp_barycenter_1d_gaussians_and_pot():
     assert abs(tp.width(X, bar) - 0.5 * (tp.width(X, a) + tp.width(X, b))) < 2e-3
     lp = ot.lp.barycenter(np.stack([a, b], 1), M, weights=np.array([0.5, 0.5]))
     assert abs(tp.width(X, bar) - tp.width(X, lp)) < 3e-3
+    # its mean is the weighted mean of the means (a cell-centred inverse CDF: no half-cell shift), and the
+    # histograms' total masses do not matter
+    assert np.dot(X, bar) == pytest.approx(0.5 * (np.dot(X, a) + np.dot(X, b)), abs=1e-6)
+    bar_w = tp.lp_barycenter_1d(X, np.stack([a, b], 1), weights=np.array([0.8, 0.2]))
+    assert np.dot(X, bar_w) == pytest.approx(0.8 * np.dot(X, a) + 0.2 * np.dot(X, b), abs=1e-6)
+    np.testing.assert_allclose(tp.lp_barycenter_1d(X, np.stack([3 * a, 0.5 * b], 1), weights=np.array([0.5, 0.5])),
+                               bar, atol=1e-12)
 
 
 def two_bumps(c):
