@@ -275,15 +275,19 @@ def barycenter_gap(ps: np.ndarray, q: np.ndarray, cost: np.ndarray, reg: float, 
 def lp_barycenter_1d(x: np.ndarray, ps: np.ndarray, *, weights: np.ndarray | None = None,
                      levels: int = 20_000) -> np.ndarray:
     r"""Exact (unregularised, :math:`W_2`) barycenter of 1-D histograms on the sorted grid ``x`` (n,): its quantile
-    function is the weighted mean of the inputs' quantile functions. The mass of ``levels`` equally spaced quantile
-    levels is deposited on the grid by linear interpolation. ``ps`` (n, k) -> (n,)."""
+    function is the weighted mean of the inputs' quantile functions. Each grid point's mass is spread evenly over
+    its cell (edges midway between grid points), so each quantile function is continuous and the barycenter's mean
+    is the weighted mean of the inputs' means. The mass of ``levels`` equally spaced quantile levels is deposited on
+    the grid by linear interpolation (which keeps the mean). ``ps`` (n, k) -> (n,)."""
     n, k = ps.shape
     w = _weights(k, weights)
     u = (np.arange(levels) + 0.5) / levels
+    edges = np.concatenate([[1.5 * x[0] - 0.5 * x[1]], (x[:-1] + x[1:]) / 2, [1.5 * x[-1] - 0.5 * x[-2]]])  # (n+1,)
     quant = np.zeros(levels)
     for j in range(k):
-        cdf = np.cumsum(ps[:, j]) / ps[:, j].sum()
-        quant += w[j] * np.interp(u, cdf, x, left=x[0])  # inverse CDF, (levels,)
+        cdf = np.concatenate([[0.0], np.cumsum(ps[:, j]) / ps[:, j].sum()])  # at the cell edges, (n+1,)
+        quant += w[j] * np.interp(u, cdf, edges)  # inverse CDF, (levels,)
+    quant = np.clip(quant, x[0], x[-1])  # the outer half-cells onto the end points
     idx = np.clip(np.searchsorted(x, quant) - 1, 0, n - 2)
     t = (quant - x[idx]) / (x[idx + 1] - x[idx])
     out = np.zeros(n)
