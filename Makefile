@@ -50,6 +50,11 @@ $(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py src/dltheory/
 	# torchvision that does not run with the CPU build of torch
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	# smoke runs and their emulated replays run with asserts off (python -O), whose bytecode pip does not write:
+	# without it, where PYTHONDONTWRITEBYTECODE is set (as here and in CI), every such kernel compiles torch, scipy
+	# and scikit-learn from source again (7 s a page natively, 90 s under emulation); one file is Python 3.12 only
+	$(BIN)/python -O -m compileall -q -j0 -x 'py312_' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" src >/dev/null
+	$(BIN)/python -m compileall -q -j0 src >/dev/null
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	$(BIN)/python -m dltheory kernels >/dev/null
 	touch $@

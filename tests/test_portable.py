@@ -106,6 +106,18 @@ def test_make_install_writes_the_current_kernel():
     assert json.loads(path.read_text())["env"] == portable.kernel_env()
 
 
+@pytest.mark.parametrize("module", ["torch", "scipy.stats", "sklearn.base", "cdt"])
+def test_make_install_writes_the_bytecode_of_smoke_kernels(module):
+    # smoke kernels run with asserts off (python -O); without this bytecode, where PYTHONDONTWRITEBYTECODE is set,
+    # each compiles these packages from source again: 90 s a page under emulation
+    import importlib.util
+
+    if not (ROOT / ".venv" / ".installed").exists() or not sys.prefix.startswith(str(ROOT / ".venv")):
+        pytest.skip("not the .venv of `make install`")
+    origin = importlib.util.find_spec(module).origin
+    assert os.path.exists(importlib.util.cache_from_source(origin, optimization=1)), f"{module}: run `make install`"
+
+
 @pytest.mark.slow
 def test_emulated_cpus_of_both_vendors_compute_the_same_bits():
     # with the settings: this CPU, an emulated Intel Haswell and an emulated AMD Rome print the same hash.
