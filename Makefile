@@ -14,6 +14,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
 CORES  ?= $(shell nproc 2>/dev/null || echo 2)
 # nbval's kernel is the portable one (dltheory.portable): the same numerics as the kernel that executed the pages
 NBVAL  := --nbval --nbval-kernel-name dltheory --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -41,7 +42,7 @@ test: install html
 	$(MAKE) -j$(CORES) --no-print-directory unit smoke stale
 	$(MAKE) --no-print-directory nbval
 
-install: $(STAMP)
+install: $(STAMP) $(BYTECODE)
 
 $(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py src/dltheory/portable_vml.c
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -50,13 +51,16 @@ $(STAMP): requirements.txt pyproject.toml src/dltheory/portable.py src/dltheory/
 	# torchvision that does not run with the CPU build of torch
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m dltheory kernels >/dev/null
+	touch $@
+
+$(BYTECODE): $(STAMP)
 	# smoke runs and their emulated replays run with asserts off (python -O), whose bytecode pip does not write:
 	# without it, where PYTHONDONTWRITEBYTECODE is set (as here and in CI), every such kernel compiles torch, scipy
 	# and scikit-learn from source again (7 s a page natively, 90 s under emulation); one file is Python 3.12 only
 	$(BIN)/python -O -m compileall -q -j0 -x 'py312_' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" src >/dev/null
 	$(BIN)/python -m compileall -q -j0 src >/dev/null
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	$(BIN)/python -m dltheory kernels >/dev/null
 	touch $@
 
 # Content decides what is stale (claim-record hashes vs sources and src/dltheory; the workflow syncs its stamps
