@@ -132,3 +132,19 @@ def test_gaussian_ring_spread_around_each_centre_is_sd():
     offsets = pts - centres[np.linalg.norm(pts[:, None] - centres[None], axis=-1).argmin(1)]
     np.testing.assert_allclose(offsets.std(0), sd, rtol=0.05)  # std error of a std: 1/sqrt(2n) = 0.8%
     np.testing.assert_allclose(offsets.mean(0), 0.0, atol=5 * sd / np.sqrt(n))
+
+
+def test_two_class_digits_labels_each_image_by_its_own_class():
+    # (used by K2) balanced +-1 targets, images of unit mean square, +1 exactly for the images of classes[0]: each
+    # image is matched to the nearest of scikit-learn's own images (rescaled the same way) and takes its label
+    from sklearn.datasets import load_digits
+
+    x, y = data.two_class_digits((2, 7), 10, np.random.default_rng(0))
+    assert x.shape == (20, 64) and y.shape == (20, 1)
+    np.testing.assert_allclose(x.pow(2).mean(1).numpy(), 1.0, rtol=1e-12)
+    raw, labels = load_digits(return_X_y=True)
+    raw = raw / np.sqrt((raw**2).mean(1, keepdims=True))
+    nearest = ((x.numpy()[:, None, :] - raw[None]) ** 2).sum(2).argmin(1)
+    np.testing.assert_allclose(x.numpy(), raw[nearest], atol=1e-12)
+    np.testing.assert_array_equal(np.where(labels[nearest] == 2, 1.0, -1.0), y[:, 0].numpy())
+    assert (y == 1).sum().item() == 10

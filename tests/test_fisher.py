@@ -245,16 +245,6 @@ def test_gaussian_problem_shapes_and_statistics():
     assert x.var().item() == pytest.approx(1.0, rel=0.02)
 
 
-def test_two_class_digits_for_the_natural_gradient_task():
-    # (data.two_class_digits, used by K2) balanced +-1 targets, images of unit mean square, only the two classes
-    from dltheory import data
-
-    x, y = data.two_class_digits((2, 7), 10, np.random.default_rng(0))
-    assert x.shape == (20, 64) and y.shape == (20, 1)
-    np.testing.assert_allclose(x.pow(2).mean(1).numpy(), 1.0, rtol=1e-12)
-    assert (y == 1).sum().item() == 10 and (y == -1).sum().item() == 10
-
-
 @pytest.mark.parametrize("name", ["tanh", "erf", "relu"])
 def test_activation_derivatives_match_finite_differences(name):
     # phi' of ACTIVATIONS against a central difference of phi, away from ReLU's kink (catches a wrong constant)
