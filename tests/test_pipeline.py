@@ -94,6 +94,32 @@ def test_failed_run_with_out_keeps_its_notebook_for_inspection(project, tmp_path
     assert not published(project)[0].exists()
 
 
+def test_a_claim_that_falls_at_another_scale_leaves_its_record_and_status(project):
+    # the page asserts its verdict after recording it; at the paper scale the check fails: the run exits 1, its
+    # notebook (as .failed) and its record replace the earlier scaled run's, the scaled status page marks the fall,
+    # and book/ is never touched
+    src = project / "notebooks" / "scratch" / "z1-throwaway.py"
+    src.write_text(src.read_text() + "\n# %%\nassert all(c.passed for c in checks.values()), checks\n")
+    (project / "book" / "claims.yml").write_text(
+        "parts:\n  scratch: {report: '999', title: Scratch}\nclaims:\n  Z1: {part: scratch, title: throwaway, "
+        "scales: {paper: {parameters: {scale: 1.0e+6}}}}\n")
+    where = project / "_build" / "scaled" / "paper"
+    assert cli("run", "Z1", "--scale", "paper", "-p", "scale", "1.0", cwd=project).returncode == 0
+    assert (where / "scratch" / "z1-throwaway.ipynb").exists()
+    r = cli("run", "Z1", "--scale", "paper", cwd=project)
+    assert r.returncode == 1 and "AssertionError" in r.stderr, r.stderr
+    assert f"its claim record at {where / '_claims' / 'Z1.json'}" in r.stderr
+    assert (where / "scratch" / "z1-throwaway.failed.ipynb").exists()
+    assert not (where / "scratch" / "z1-throwaway.ipynb").exists(), "the earlier run's page would pass for this one"
+    record = json.loads((where / "_claims" / "Z1.json").read_text())
+    assert record["parameters"]["scale"] == 1e6 and record["status"] == "not reproduced"
+    assert record["failed"].startswith("cell ") and "AssertionError" in record["failed"]
+    assert cli("status", "--scale", "paper", cwd=project).returncode == 0
+    row = next(ln for ln in (where / "status.md").read_text().splitlines() if ln.startswith("| [Z1]"))
+    assert "(scratch/z1-throwaway.failed.ipynb)" in row and "**fell**" in row and "`bounded`" in row, row
+    assert not published(project)[0].exists() and not published(project)[1].exists()
+
+
 def test_no_change_rebuild_executes_nothing(project):
     # after a run, sync marks the page current and Snakemake has nothing to do; editing a module the page imports
     # makes it stale, adding one it does not import does not

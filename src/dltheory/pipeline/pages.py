@@ -487,7 +487,12 @@ def scaled_status_page(root: Path, scale: str) -> str:
         pub = published.get(cid, {})
         changed = {k: v for k, v in rec.get("parameters", {}).items() if pub.get("parameters", {}).get(k) != v}
         page = Path(rec["notebook"]).name
-        rows.append(f"| [{cid}]({Path(rec['notebook']).parent.name}/{page}) | **{rec['status']}** "
+        fell = ""
+        if rec.get("failed"):  # the run stopped on its assert: its kept notebook, and what failed
+            page = Path(page).with_suffix(".failed.ipynb").name
+            failing = [k for k, c in _evidence(rec).items() if not c["passed"]]
+            fell = f"; **fell**: stopped on its assert, failing {', '.join(f'`{k}`' for k in failing) or 'a check'}"
+        rows.append(f"| [{cid}]({Path(rec['notebook']).parent.name}/{page}) | **{rec['status']}**{fell} "
                     f"(published: {pub.get('status', '—')}) | {_count(rec, 'evidence')} | {_near_misses(rec)} | "
                     f"{rec.get('cpu_seconds')} | {rec.get('wall_seconds')} | {rec.get('parameters', {}).get('device', 'cpu')}"
                     f" | {', '.join(f'`{k}={v!r}`' for k, v in changed.items()) or '—'} |")

@@ -143,8 +143,10 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
     name : claim id (``"Y2"``) or source stem.
     overrides : ``(name, value)`` strings as given on the command line.
     out : write the executed notebook and record under this folder and leave ``book/`` untouched. If a cell
-        fails there, the executed notebook is kept as ``<page>.failed.ipynb`` and a claim record written before
-        the failure (a check's ``assert`` after ``record_claim``) is kept too, with the failure in ``"failed"``.
+        fails there (or in a scaled run's folder), the executed notebook is kept as ``<page>.failed.ipynb`` and a
+        claim record written before the failure (a check's ``assert`` after ``record_claim``) is kept too, with
+        the failure in ``"failed"``; they replace what an earlier run left there. A claim that falls at another
+        size or seed thus leaves its record; a failure in ``book/`` leaves the published page as it was.
     cpu : execute on an emulated CPU (a ``qemu-x86_64 -cpu`` model) instead of this one.
     scale : ``smoke``, ``published`` or ``paper`` (:func:`layout.scale_of`): its parameters, then ``overrides``.
         At ``smoke`` the kernel runs with asserts off (``PYTHONOPTIMIZE``): the sizes are too small to decide a
@@ -202,7 +204,9 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
                 raise CellFailed(f"{rel_source}: execution failed ({last.strip()}); published page left unchanged")
             number, first, error = failed
             kept = ""
-            if out:  # a reader trying other settings may inspect the failed run and its record; book/ never gets it
+            if out or scale is not None:  # the failed run and its record can be inspected; book/ never gets them
+                for stale in (dest_nb, dest_rec):
+                    stale.unlink(missing_ok=True)
                 os.replace(run_nb, dest_nb.with_suffix(".failed.ipynb"))
                 kept = f"; executed notebook kept at {dest_nb.with_suffix('.failed.ipynb')}"
                 if tmp_rec.exists():
