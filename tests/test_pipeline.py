@@ -66,6 +66,14 @@ def test_out_leaves_the_book_untouched(project, tmp_path_factory):
     assert (out / "z1-throwaway.ipynb").exists()
 
 
+def test_a_relative_out_is_taken_from_where_the_command_runs(project):
+    # the kernel runs in the out folder: a relative --out must not be resolved a second time from there
+    r = cli("run", "Z1", "-p", "scale", "1", "--out", "runs/paper", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((project / "runs" / "paper" / "Z1.json").read_text())["parameters"]["scale"] == 1.0
+    assert (project / "runs" / "paper" / "z1-throwaway.ipynb").exists()
+
+
 def test_failing_cell_under_snakemake_keeps_the_published_page(project):
     # publish a good page, break the source, run the build's execution step: it fails naming notebook and
     # cell, and the published page and claim record are byte-for-byte what they were

@@ -163,6 +163,7 @@ def execute(root: Path, name: str, overrides: list[tuple[str, str]] = (), *, out
     source = find_source(root, name)
     cid = claim_id(source)
     defaults = read_parameters(source)
+    out = Path(out).resolve() if out else None  # the kernel runs in the out folder: resolve from here, once
     scaled = {}
     if scale is not None:
         declared = scale_of(root, cid, scale)["parameters"]
